@@ -1,0 +1,364 @@
+//! Run a compiled mapping on one event: select the plan by the matched value, build the typed
+//! record, derive what the schema determines, keep what could not be typed under `unmapped`,
+//! and validate the result against OCSF requirements.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::compile::{match_key, CompiledClass, CompiledMapping, Plan, ValueSource};
+use super::convert::{convert, flatten_into, is_absent, raw_text, Rejects};
+use super::shape::{Shape, StructShape};
+use super::time::TimeFormat;
+use super::value::Val;
+
+/// Why an event is not written to the lake.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadReason {
+    /// Stable kind for counting: `parse_error`, `missing_matched_field`, `no_mapping`,
+    /// `missing_time`, `missing_required`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl DeadReason {
+    pub fn new(kind: &'static str, message: impl Into<String>) -> DeadReason {
+        DeadReason { kind, message: message.into() }
+    }
+}
+
+/// Counts of what was adjusted in a written record.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Warnings {
+    /// Values that could not be given their OCSF type (kept under `unmapped`).
+    pub unconvertible: u32,
+    /// Mapped values replaced by what OCSF determines (type_uid, captions, version).
+    pub overridden: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MappedRecord {
+    pub class: usize,
+    pub time: i64,
+    pub root: Vec<Val>,
+    pub warnings: Warnings,
+}
+
+#[derive(Debug)]
+pub enum MapOutcome {
+    Mapped(MappedRecord),
+    Ignored,
+    Dead(DeadReason),
+}
+
+impl CompiledMapping {
+    /// Map one event. `uid` becomes `metadata.uid`.
+    pub fn map_event(&self, event: &Value, uid: &str) -> MapOutcome {
+        let Some(key) = self.matched_field.eval(event).and_then(|v| match_key(&v)) else {
+            return MapOutcome::Dead(DeadReason::new(
+                "missing_matched_field",
+                format!("matched field `{}` is absent or not a scalar", self.matched_field.as_str()),
+            ));
+        };
+        let plan_idx = match self.entries.get(&key) {
+            Some(i) => *i,
+            None if self.ignore.contains(&key) => return MapOutcome::Ignored,
+            None => match self.default_plan {
+                Some(i) => i,
+                None => {
+                    return MapOutcome::Dead(DeadReason::new(
+                        "no_mapping",
+                        format!("no mapping for `{}` = \"{key}\" in {}", self.matched_field.as_str(), self.file),
+                    ));
+                }
+            },
+        };
+        let plan = &self.plans[plan_idx];
+        let class = &self.classes[plan.class];
+        let mut rejects: Rejects = Vec::new();
+        let mut extras: Vec<(String, String)> = Vec::new();
+        let mut root = vec![Val::Null; class.shape.fields.len()];
+        let ev = Eval { event, tf: &self.time_format };
+        for (i, p) in &plan.members {
+            if *i == usize::MAX {
+                if let Plan::MapEntries(entries) = p {
+                    ev.map_entries(entries, &mut extras);
+                }
+                continue;
+            }
+            root[*i] = ev.eval(p, &class.shape.fields[*i].shape, &mut rejects, &mut extras);
+        }
+        let mut warnings = Warnings { unconvertible: rejects.len() as u32, overridden: 0 };
+        derive(class, &mut root, uid, rejects, extras, &mut warnings);
+        let time = match root[class.idx.time] {
+            Val::Int(t) => t,
+            _ => {
+                return MapOutcome::Dead(DeadReason::new(
+                    "missing_time",
+                    format!("`time` is absent or not a time (class {}, matched value \"{key}\")", class.name),
+                ));
+            }
+        };
+        let profiles = active_profiles(class, &root);
+        let mut problems = Vec::new();
+        validate_struct(&class.shape, &root, "", &profiles, &mut problems);
+        if !problems.is_empty() {
+            return MapOutcome::Dead(DeadReason::new(
+                "missing_required",
+                format!("not valid {} (matched value \"{key}\"): {}", class.name, problems.join("; ")),
+            ));
+        }
+        MapOutcome::Mapped(MappedRecord { class: plan.class, time, root, warnings })
+    }
+}
+
+struct Eval<'a> {
+    event: &'a Value,
+    tf: &'a TimeFormat,
+}
+
+impl<'a> Eval<'a> {
+    fn source<'s>(&self, src: &'s ValueSource) -> Option<Cow<'s, Value>>
+    where
+        'a: 's,
+    {
+        match src {
+            ValueSource::Literal(v) => Some(Cow::Borrowed(v)),
+            ValueSource::Path(p) => p.eval(self.event),
+            ValueSource::Enum { evaluate, values, other } => {
+                let key = evaluate.eval(self.event).and_then(|v| match_key(&v));
+                match key.and_then(|k| values.get(&k)) {
+                    Some(v) => Some(Cow::Borrowed(v)),
+                    None => other.as_ref().map(Cow::Borrowed),
+                }
+            }
+            ValueSource::Coalesce(items) => items.iter().find_map(|s| self.source(s).filter(|v| !is_absent(v))),
+        }
+    }
+
+    fn eval(&self, p: &Plan, shape: &Shape, rejects: &mut Rejects, extras: &mut Vec<(String, String)>) -> Val {
+        match p {
+            Plan::Const(v) => v.clone(),
+            Plan::Leaf(src, path) => match self.source(src) {
+                Some(v) if !is_absent(&v) => convert(&v, shape, path, self.tf, rejects),
+                _ => Val::Null,
+            },
+            Plan::Struct(members, width) => {
+                let Shape::Struct(st) = shape else { return Val::Null };
+                let mut vals = vec![Val::Null; *width];
+                for (i, m) in members {
+                    vals[*i] = self.eval(m, &st.fields[*i].shape, rejects, extras);
+                }
+                Val::Struct(vals).normalize_empty()
+            }
+            Plan::ListOfOne(inner) => {
+                let Shape::List(item) = shape else { return Val::Null };
+                match self.eval(inner, item, rejects, extras) {
+                    Val::Null => Val::Null,
+                    v => Val::List(vec![v]),
+                }
+            }
+            Plan::MapEntries(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                self.map_entries(entries, &mut out);
+                Val::Map(out).normalize_empty()
+            }
+        }
+    }
+
+    fn map_entries(&self, entries: &[(String, ValueSource)], out: &mut Vec<(String, String)>) {
+        for (k, src) in entries {
+            if let Some(v) = self.source(src) {
+                match v.as_ref() {
+                    Value::Object(_) => flatten_into(k, &v, out),
+                    Value::Null => {}
+                    other => out.push((k.clone(), raw_text(other))),
+                }
+            }
+        }
+    }
+}
+
+fn set_int(slot: &mut Val, value: i64, warnings: &mut Warnings) {
+    if let Val::Int(old) = slot
+        && *old != value
+    {
+        warnings.overridden += 1;
+    }
+    *slot = Val::Int(value);
+}
+
+fn derive(
+    class: &CompiledClass,
+    root: &mut [Val],
+    uid: &str,
+    rejects: Rejects,
+    extras: Vec<(String, String)>,
+    warnings: &mut Warnings,
+) {
+    let idx = &class.idx;
+    set_int(&mut root[idx.class_uid], class.uid, warnings);
+    set_int(&mut root[idx.category_uid], class.category_uid, warnings);
+    if root[idx.activity_id].is_null() {
+        root[idx.activity_id] = Val::Int(0);
+    }
+    if root[idx.severity_id].is_null() {
+        root[idx.severity_id] = Val::Int(0);
+    }
+    let activity = root[idx.activity_id].as_int().unwrap_or(0);
+    set_int(&mut root[idx.type_uid], class.uid * 100 + activity, warnings);
+
+    let meta_shape = class.shape.fields[idx.metadata].shape.as_struct().expect("metadata struct");
+    let mut unmapped_extra: Vec<(String, String)> = Vec::new();
+    if !matches!(root[idx.metadata], Val::Struct(_)) {
+        root[idx.metadata] = Val::Struct(vec![Val::Null; meta_shape.fields.len()]);
+    }
+    if let Val::Struct(meta) = &mut root[idx.metadata] {
+        if let Val::Str(v) = &meta[idx.meta_version]
+            && v != crate::ocsf::OCSF_VERSION
+        {
+            warnings.overridden += 1;
+        }
+        meta[idx.meta_version] = Val::Str(crate::ocsf::OCSF_VERSION.to_string());
+        meta[idx.meta_uid] = Val::Str(uid.to_string());
+        if let Some(pi) = idx.meta_profiles
+            && let Val::List(items) = &mut meta[pi]
+        {
+            let known = &crate::ocsf::Schema::get().profiles;
+            items.retain(|p| {
+                let ok = p.as_str().is_some_and(|s| known.iter().any(|k| k == s));
+                if !ok {
+                    unmapped_extra.push(("metadata.profiles".into(), p.as_str().unwrap_or_default().to_string()));
+                }
+                ok
+            });
+            if items.is_empty() {
+                meta[pi] = Val::Null;
+            }
+        }
+    }
+    warnings.unconvertible += unmapped_extra.len() as u32;
+
+    let profiles = active_profiles(class, root);
+    fill_struct(&class.shape, root, &profiles, warnings);
+
+    // unmapped = mapped entries + unknown attributes + values that could not be typed.
+    let mut entries = match std::mem::replace(&mut root[idx.unmapped], Val::Null) {
+        Val::Map(e) => e,
+        _ => Vec::new(),
+    };
+    for (k, v) in extras.into_iter().chain(rejects).chain(unmapped_extra) {
+        push_unique(&mut entries, k, v);
+    }
+    root[idx.unmapped] = Val::Map(entries).normalize_empty();
+}
+
+fn push_unique(entries: &mut Vec<(String, String)>, k: String, v: String) {
+    if entries.iter().any(|(ek, ev)| ek == &k && ev == &v) {
+        return;
+    }
+    if !entries.iter().any(|(ek, _)| ek == &k) {
+        entries.push((k, v));
+        return;
+    }
+    let mut n = 2;
+    while entries.iter().any(|(ek, _)| ek == &format!("{k}#{n}")) {
+        n += 1;
+    }
+    entries.push((format!("{k}#{n}"), v));
+}
+
+fn active_profiles(class: &CompiledClass, root: &[Val]) -> Vec<String> {
+    let (Some(pi), Val::Struct(meta)) = (class.idx.meta_profiles, &root[class.idx.metadata]) else {
+        return Vec::new();
+    };
+    match &meta[pi] {
+        Val::List(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn profile_active(f: &super::shape::Field, profiles: &[String]) -> bool {
+    match &f.profiles {
+        None => true,
+        Some(ps) => ps.iter().any(|p| profiles.contains(p)),
+    }
+}
+
+/// Required enums default to 0 (Unknown); enum siblings carry the caption of their id.
+fn fill_struct(st: &StructShape, members: &mut [Val], profiles: &[String], warnings: &mut Warnings) {
+    for (i, f) in st.fields.iter().enumerate() {
+        if let Shape::Scalar(sc) = &f.shape
+            && let Some(info) = &sc.enum_info
+        {
+            if members[i].is_null() && f.required && profile_active(f, profiles) && info.captions.contains_key(&0) {
+                members[i] = Val::Int(0);
+            }
+            if let (Val::Int(id), Some(j)) = (&members[i], st.sibling_of[i]) {
+                let id = *id;
+                match (id, &members[j]) {
+                    (99, Val::Null) => members[j] = Val::Str("Other".into()),
+                    (99, _) => {}
+                    (_, current) => {
+                        if let Some(caption) = info.captions.get(&id) {
+                            if let Val::Str(s) = current
+                                && !s.eq_ignore_ascii_case(caption)
+                            {
+                                warnings.overridden += 1;
+                            }
+                            members[j] = Val::Str(caption.clone());
+                        }
+                    }
+                }
+            }
+        }
+        match (&f.shape, &mut members[i]) {
+            (Shape::Struct(child), Val::Struct(m)) => fill_struct(child, m, profiles, warnings),
+            (Shape::List(item), Val::List(items)) => {
+                if let Shape::Struct(child) = item.as_ref() {
+                    for it in items.iter_mut() {
+                        if let Val::Struct(m) = it {
+                            fill_struct(child, m, profiles, warnings);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn validate_struct(st: &StructShape, members: &[Val], path: &str, profiles: &[String], problems: &mut Vec<String>) {
+    let at = |n: &str| if path.is_empty() { n.to_string() } else { format!("{path}.{n}") };
+    for r in &st.unmapped_required {
+        problems.push(format!("required `{}` is never mapped", at(r)));
+    }
+    for (f, v) in st.fields.iter().zip(members) {
+        if v.is_null() {
+            if f.required && profile_active(f, profiles) {
+                problems.push(format!("required `{}` is absent", at(&f.name)));
+            }
+            continue;
+        }
+        match (&f.shape, v) {
+            (Shape::Struct(child), Val::Struct(m)) => validate_struct(child, m, &at(&f.name), profiles, problems),
+            (Shape::List(item), Val::List(items)) => {
+                if let Shape::Struct(child) = item.as_ref() {
+                    for it in items {
+                        if let Val::Struct(m) = it {
+                            validate_struct(child, m, &at(&f.name), profiles, problems);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let present = |n: &String| st.index(n).is_some_and(|i| !members[i].is_null());
+    if !st.at_least_one.is_empty() && !st.at_least_one.iter().any(present) {
+        problems.push(format!("`{}` needs at least one of {}", if path.is_empty() { st.ocsf_name.as_str() } else { path }, st.at_least_one.join(", ")));
+    }
+    if !st.just_one.is_empty() && st.just_one.iter().filter(|n| present(n)).count() != 1 {
+        problems.push(format!("`{}` needs exactly one of {}", if path.is_empty() { st.ocsf_name.as_str() } else { path }, st.just_one.join(", ")));
+    }
+}

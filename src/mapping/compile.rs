@@ -1,0 +1,826 @@
+//! Compile a mapping file against the OCSF schema: check it (with precise diagnostics), build
+//! each class's output shape (the union over the file's entries) and one evaluation plan per
+//! matched value. Nothing here runs per record.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::diagnostics::{ptr_token, Diagnostic, Level};
+use super::path::CompiledPath;
+use super::shape::{EnumInfo, Field, Scalar, Shape, StructShape};
+use super::time::TimeFormat;
+use super::value::Val;
+use crate::config::{EventMapping, MappingFile};
+use crate::ocsf::{Attribute, Class, Node, Primitive, Requirement, Schema};
+
+/// Where a value comes from.
+#[derive(Debug, Clone)]
+pub enum ValueSource {
+    Literal(Value),
+    Path(CompiledPath),
+    Enum { evaluate: CompiledPath, values: HashMap<String, Value>, other: Option<Value> },
+    Coalesce(Vec<ValueSource>),
+}
+
+/// How to build one member of a record, against the shape at the same position.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    Struct(Vec<(usize, Plan)>, usize),
+    /// A value from the event, converted at run time; the string is its OCSF path.
+    Leaf(ValueSource, String),
+    Const(Val),
+    /// An object template for an array attribute: a list of that one object.
+    ListOfOne(Box<Plan>),
+    /// Entries of a map attribute (`unmapped`): dotted key → value.
+    MapEntries(Vec<(String, ValueSource)>),
+}
+
+/// The plan for one matched value.
+#[derive(Debug, Clone)]
+pub struct EventPlan {
+    pub entry: String,
+    /// Index into `CompiledMapping::classes`.
+    pub class: usize,
+    pub members: Vec<(usize, Plan)>,
+    /// Literal `metadata.profiles` of the entry, when given as a literal.
+    pub profiles: Option<Vec<String>>,
+}
+
+/// Positions of the attributes the engine derives or reads in every record of a class.
+#[derive(Debug, Clone, Default)]
+pub struct RootIndex {
+    pub time: usize,
+    pub class_uid: usize,
+    pub category_uid: usize,
+    pub activity_id: usize,
+    pub type_uid: usize,
+    pub severity_id: usize,
+    pub metadata: usize,
+    pub unmapped: usize,
+    pub meta_uid: usize,
+    pub meta_version: usize,
+    pub meta_profiles: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledClass {
+    pub name: String,
+    pub uid: i64,
+    pub category_uid: i64,
+    pub shape: StructShape,
+    pub idx: RootIndex,
+}
+
+#[derive(Debug)]
+pub struct CompiledMapping {
+    pub file: String,
+    pub source_name: String,
+    pub matched_field: CompiledPath,
+    pub entries: HashMap<String, usize>,
+    pub default_plan: Option<usize>,
+    pub ignore: HashSet<String>,
+    pub plans: Vec<EventPlan>,
+    pub classes: Vec<CompiledClass>,
+    pub time_format: TimeFormat,
+}
+
+/// Attributes the engine always sets on every record, so their absence in a mapping is fine.
+const DERIVED_ROOT: &[&str] = &[
+    "class_uid",
+    "class_name",
+    "category_uid",
+    "category_name",
+    "type_uid",
+    "type_name",
+    "activity_name",
+    "severity",
+    "metadata",
+];
+
+/// The string form of a matched value: what `ocsf_mapping` keys are compared with.
+pub fn match_key(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+struct Ctx<'a> {
+    schema: &'a Schema,
+    file: String,
+    entry: Option<String>,
+    diags: Vec<Diagnostic>,
+    time_format: TimeFormat,
+}
+
+impl Ctx<'_> {
+    fn diag(&mut self, level: Level, pointer: &str, message: impl Into<String>) {
+        self.diags.push(Diagnostic {
+            level,
+            file: self.file.clone(),
+            entry: self.entry.clone(),
+            pointer: pointer.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Draft of a plan, by attribute name, before the class shape is final.
+enum Draft {
+    Struct(Vec<(String, Draft)>),
+    Leaf(ValueSource, String),
+    Const(Value, String, String),
+    ListOfOne(Box<Draft>),
+    MapEntries(Vec<(String, ValueSource)>),
+}
+
+pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<CompiledMapping>, Vec<Diagnostic>) {
+    let ev = &mf.custom_source_events;
+    let mut ctx = Ctx {
+        schema,
+        file: file.to_string(),
+        entry: None,
+        diags: Vec::new(),
+        time_format: TimeFormat::from_spec(ev.timestamp.as_ref().and_then(|t| t.format.as_deref())),
+    };
+    for k in mf.extra.keys() {
+        ctx.diag(Level::Warning, &format!("/{}", ptr_token(k)), format!("unknown key `{k}` ignored"));
+    }
+    for k in ev.extra.keys() {
+        ctx.diag(
+            Level::Warning,
+            &format!("/custom_source_events/{}", ptr_token(k)),
+            format!("unknown key `{k}` ignored (known: source_name, matched_field, timestamp, ocsf_mapping, common, default, ignore)"),
+        );
+    }
+    let matched_field = match CompiledPath::parse(&ev.matched_field) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            ctx.diag(Level::Fatal, "/custom_source_events/matched_field", e);
+            None
+        }
+    };
+    let timestamp_path = ev.timestamp.as_ref().and_then(|t| match CompiledPath::parse(&t.field) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            ctx.diag(Level::Fatal, "/custom_source_events/timestamp/field", e);
+            None
+        }
+    });
+
+    let mut class_names: Vec<String> = Vec::new();
+    let mut class_shapes: Vec<StructShape> = Vec::new();
+    let mut drafts: Vec<(String, usize, Vec<(String, Draft)>, Option<Vec<String>>)> = Vec::new();
+    let mut entries = HashMap::new();
+    let mut default_plan = None;
+
+    let mut all: Vec<(Option<&String>, &EventMapping, String)> = ev
+        .ocsf_mapping
+        .iter()
+        .map(|(k, m)| (Some(k), m, format!("/custom_source_events/ocsf_mapping/{}", ptr_token(k))))
+        .collect();
+    if let Some(d) = &ev.default {
+        all.push((None, d, "/custom_source_events/default".to_string()));
+    }
+    for (key, em, base) in all {
+        ctx.entry = Some(key.cloned().unwrap_or_else(|| "<default>".into()));
+        for k in em.extra.keys() {
+            ctx.diag(Level::Warning, &format!("{base}/{}", ptr_token(k)), format!("unknown key `{k}` ignored"));
+        }
+        let Some(class) = schema.class(&em.schema) else {
+            let near = Schema::nearest(&em.schema, schema.classes.keys()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+            ctx.diag(Level::Fatal, &format!("{base}/schema"), format!("unknown OCSF class `{}`{near}", em.schema));
+            continue;
+        };
+        let mut tmpl = em.schema_mapping.clone();
+        if let Some(common) = &ev.common {
+            deep_merge_missing(&mut tmpl, common);
+        }
+        if !tmpl.contains_key("time")
+            && let Some(ts) = &ev.timestamp
+        {
+            tmpl.insert("time".into(), Value::String(ts.field.clone()));
+        }
+        let profiles = literal_profiles(&tmpl);
+        let mut shape = root_shape(schema, class);
+        let members = walk_struct(&mut ctx, Node::Class(class), &tmpl, &format!("{base}/schema_mapping"), "", &mut shape);
+        lint_root(&mut ctx, class, &tmpl, &format!("{base}/schema_mapping"), profiles.as_deref());
+        let ci = match class_names.iter().position(|n| n == &class.name) {
+            Some(i) => {
+                class_shapes[i].merge(&shape);
+                i
+            }
+            None => {
+                class_names.push(class.name.clone());
+                class_shapes.push(shape);
+                class_names.len() - 1
+            }
+        };
+        let plan_idx = drafts.len();
+        drafts.push((ctx.entry.clone().unwrap_or_default(), ci, members, profiles));
+        match key {
+            Some(k) => {
+                entries.insert(k.trim().to_string(), plan_idx);
+            }
+            None => default_plan = Some(plan_idx),
+        }
+    }
+    ctx.entry = None;
+    let _ = timestamp_path;
+
+    // Finalize shapes, then resolve drafts against them.
+    let required_of = |name: &str| -> Vec<String> {
+        let node = match schema.class(name) {
+            Some(c) if c.name == name => Node::Class(c),
+            _ => match schema.object(name) {
+                Some(o) => Node::Object(o),
+                None => return Vec::new(),
+            },
+        };
+        node.attributes()
+            .iter()
+            .filter(|(_, a)| a.requirement == Requirement::Required && a.profiles.is_none())
+            .map(|(n, _)| n.clone())
+            .collect()
+    };
+    let mut classes = Vec::new();
+    for (name, mut shape) in class_names.iter().zip(class_shapes) {
+        shape.finalize(&required_of);
+        let class = schema.class(name).expect("class resolved above");
+        let idx = root_index(&shape);
+        classes.push(CompiledClass { name: name.clone(), uid: class.uid, category_uid: class.category_uid, shape, idx });
+    }
+    let mut plans = Vec::new();
+    for (entry, ci, members, profiles) in drafts {
+        ctx.entry = Some(entry.clone());
+        let shape = &classes[ci].shape;
+        let members = resolve_members(&mut ctx, members, shape);
+        plans.push(EventPlan { entry, class: ci, members, profiles });
+    }
+    ctx.entry = None;
+
+    let ignore = ev.ignore.iter().filter_map(match_key).collect();
+    let fatal = ctx.diags.iter().any(|d| d.level == Level::Fatal);
+    let compiled = match (fatal, matched_field) {
+        (false, Some(matched_field)) => Some(CompiledMapping {
+            file: file.to_string(),
+            source_name: ev.source_name.clone(),
+            matched_field,
+            entries,
+            default_plan,
+            ignore,
+            plans,
+            classes,
+            time_format: ctx.time_format.clone(),
+        }),
+        _ => None,
+    };
+    (compiled, ctx.diags)
+}
+
+fn deep_merge_missing(into: &mut Map<String, Value>, from: &Map<String, Value>) {
+    for (k, v) in from {
+        match (into.get_mut(k), v) {
+            (None, _) => {
+                into.insert(k.clone(), v.clone());
+            }
+            (Some(Value::Object(a)), Value::Object(b)) if !is_block(a) && !is_block(b) => deep_merge_missing(a, b),
+            _ => {}
+        }
+    }
+}
+
+fn literal_profiles(tmpl: &Map<String, Value>) -> Option<Vec<String>> {
+    match tmpl.get("metadata")?.get("profiles")? {
+        Value::String(s) if !s.starts_with("$.") => Some(s.split(',').map(|p| p.trim().to_string()).collect()),
+        Value::Array(a) => Some(a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()),
+        _ => None,
+    }
+}
+
+fn is_block(m: &Map<String, Value>) -> bool {
+    m.len() == 1 && (m.contains_key("enum") || m.contains_key("literal") || m.contains_key("coalesce"))
+}
+
+fn scalar_shape(schema: &Schema, attr: &Attribute) -> Scalar {
+    let prim = schema.primitive(&attr.type_name);
+    Scalar {
+        prim,
+        type_name: Arc::from(attr.type_name.as_str()),
+        range: schema.range(&attr.type_name),
+        is_ip: attr.type_name == "ip_t",
+        enum_info: attr.enum_values.as_ref().map(|e| {
+            Arc::new(EnumInfo {
+                captions: e.iter().filter_map(|(k, v)| Some((k.parse::<i64>().ok()?, v.clone()))).collect(),
+                sibling: attr.sibling.clone(),
+            })
+        }),
+    }
+}
+
+fn string_scalar() -> Scalar {
+    Scalar { prim: Primitive::String, type_name: Arc::from("string_t"), range: None, is_ip: false, enum_info: None }
+}
+
+/// The shape of an attribute bound to a value (objects expanded `depth` levels).
+fn attr_shape(schema: &Schema, attr: &Attribute, depth: usize) -> Shape {
+    let inner = match schema.primitive(&attr.type_name) {
+        Primitive::Object => match attr.object_type.as_deref() {
+            Some("object") | None => Shape::Map,
+            Some(obj) => Shape::Struct(expanded_object(schema, obj, depth)),
+        },
+        _ => Shape::Scalar(scalar_shape(schema, attr)),
+    };
+    if attr.is_array() && !matches!(inner, Shape::Map) { Shape::List(Box::new(inner)) } else { inner }
+}
+
+fn expanded_object(schema: &Schema, name: &str, depth: usize) -> StructShape {
+    let mut st = object_shape(schema, name);
+    if let Some(o) = schema.object(name) {
+        for (n, a) in &o.attributes {
+            if a.is_deprecated() || a.profiles.as_ref().is_some_and(|p| p.iter().any(|p| p == "datetime")) {
+                continue;
+            }
+            if st.index(n).is_some() {
+                continue;
+            }
+            let is_obj = schema.primitive(&a.type_name) == Primitive::Object && a.object_type.as_deref() != Some("object");
+            if is_obj && depth == 0 {
+                continue;
+            }
+            st.fields.push(field(schema, n, a, attr_shape(schema, a, depth.saturating_sub(1))));
+        }
+    }
+    st
+}
+
+fn field(_schema: &Schema, name: &str, a: &Attribute, shape: Shape) -> Field {
+    Field { name: name.to_string(), shape, required: a.requirement == Requirement::Required, profiles: a.profiles.clone() }
+}
+
+/// An object's struct with what the engine fills itself: required enums (Unknown = 0) and siblings.
+fn object_shape(schema: &Schema, name: &str) -> StructShape {
+    let mut st = StructShape { ocsf_name: name.to_string(), ..Default::default() };
+    if let Some(o) = schema.object(name) {
+        st.at_least_one = o.constraints.at_least_one.clone();
+        st.just_one = o.constraints.just_one.clone();
+        add_required_enums(schema, &o.attributes, &mut st);
+    }
+    st
+}
+
+fn add_required_enums(schema: &Schema, attrs: &indexmap::IndexMap<String, Attribute>, st: &mut StructShape) {
+    for (n, a) in attrs {
+        if a.requirement == Requirement::Required && a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
+            add_field(schema, attrs, n, st, None);
+        }
+    }
+}
+
+/// Add attribute `n` (and its enum sibling) to `st` if missing; returns its position.
+fn add_field(
+    schema: &Schema,
+    attrs: &indexmap::IndexMap<String, Attribute>,
+    n: &str,
+    st: &mut StructShape,
+    shape: Option<Shape>,
+) -> usize {
+    if let Some(i) = st.index(n) {
+        if let Some(s) = shape {
+            st.fields[i].shape.merge(&s);
+        }
+        return i;
+    }
+    let a = &attrs[n];
+    let shape = shape.unwrap_or_else(|| attr_shape(schema, a, 1));
+    st.fields.push(field(schema, n, a, shape));
+    let i = st.fields.len() - 1;
+    if let Some(sib) = &a.sibling
+        && st.index(sib).is_none()
+        && let Some(sa) = attrs.get(sib)
+    {
+        st.fields.push(field(schema, sib, sa, Shape::Scalar(scalar_shape(schema, sa))));
+    }
+    i
+}
+
+fn root_shape(schema: &Schema, class: &Class) -> StructShape {
+    let mut st = StructShape { ocsf_name: class.name.clone(), ..Default::default() };
+    st.at_least_one = class.constraints.at_least_one.clone();
+    st.just_one = class.constraints.just_one.clone();
+    for n in ["class_uid", "category_uid", "activity_id", "type_uid", "severity_id", "time"] {
+        add_field(schema, &class.attributes, n, &mut st, None);
+    }
+    add_required_enums(schema, &class.attributes, &mut st);
+    let mut meta = object_shape(schema, "metadata");
+    let mo = schema.object("metadata").expect("metadata object");
+    for n in ["uid", "version"] {
+        add_field(schema, &mo.attributes, n, &mut meta, None);
+    }
+    add_field(schema, &class.attributes, "metadata", &mut st, Some(Shape::Struct(meta)));
+    add_field(schema, &class.attributes, "unmapped", &mut st, Some(Shape::Map));
+    st
+}
+
+fn root_index(st: &StructShape) -> RootIndex {
+    let i = |n: &str| st.index(n).unwrap_or_else(|| panic!("root attribute {n} is always in the shape"));
+    let meta = st.fields[i("metadata")].shape.as_struct().expect("metadata is a struct");
+    RootIndex {
+        time: i("time"),
+        class_uid: i("class_uid"),
+        category_uid: i("category_uid"),
+        activity_id: i("activity_id"),
+        type_uid: i("type_uid"),
+        severity_id: i("severity_id"),
+        metadata: i("metadata"),
+        unmapped: i("unmapped"),
+        meta_uid: meta.index("uid").expect("metadata.uid"),
+        meta_version: meta.index("version").expect("metadata.version"),
+        meta_profiles: meta.index("profiles"),
+    }
+}
+
+fn join(path: &str, k: &str) -> String {
+    if path.is_empty() { k.to_string() } else { format!("{path}.{k}") }
+}
+
+fn walk_struct(
+    ctx: &mut Ctx,
+    node: Node,
+    tmpl: &Map<String, Value>,
+    ptr: &str,
+    ocsf_path: &str,
+    st: &mut StructShape,
+) -> Vec<(String, Draft)> {
+    let schema = ctx.schema;
+    let attrs = node.attributes();
+    let mut out: Vec<(String, Draft)> = Vec::new();
+    let mut extra_unmapped: Vec<(String, ValueSource)> = Vec::new();
+    for (k, v) in tmpl {
+        let p = format!("{ptr}/{}", ptr_token(k));
+        let path = join(ocsf_path, k);
+        let Some(attr) = attrs.get(k) else {
+            let near = Schema::nearest(k, attrs.keys()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+            ctx.diag(Level::Error, &p, format!("`{path}` is not an OCSF attribute of {}{near}; its value is kept under unmapped", node_name(&node)));
+            collect_unmapped(ctx, &path, v, &p, &mut extra_unmapped);
+            continue;
+        };
+        if attr.is_deprecated() {
+            ctx.diag(Level::Warning, &p, format!("`{path}` is deprecated in OCSF {}", schema.version));
+        }
+        let prim = schema.primitive(&attr.type_name);
+        let is_map = prim == Primitive::Object && matches!(attr.object_type.as_deref(), Some("object") | None);
+        match v {
+            Value::Object(m) if !is_block(m) => {
+                if is_map {
+                    let mut entries = Vec::new();
+                    collect_unmapped(ctx, "", v, &p, &mut entries);
+                    add_field(schema, attrs, k, st, Some(Shape::Map));
+                    out.push((k.clone(), Draft::MapEntries(entries)));
+                } else if prim == Primitive::Object {
+                    let obj = attr.object_type.clone().unwrap_or_default();
+                    let Some(o) = schema.object(&obj) else { continue };
+                    let mut child = object_shape(schema, &obj);
+                    let members = walk_struct(ctx, Node::Object(o), m, &p, &path, &mut child);
+                    lint_required_members(ctx, o, m, &p, &path);
+                    let shape = if attr.is_array() { Shape::List(Box::new(Shape::Struct(child))) } else { Shape::Struct(child) };
+                    add_field(schema, attrs, k, st, Some(shape));
+                    let d = Draft::Struct(members);
+                    out.push((k.clone(), if attr.is_array() { Draft::ListOfOne(Box::new(d)) } else { d }));
+                } else {
+                    ctx.diag(Level::Error, &p, format!("`{path}` is {} in OCSF, but the mapping gives an object; its members are kept under unmapped", attr.type_name));
+                    collect_unmapped(ctx, &path, v, &p, &mut extra_unmapped);
+                }
+            }
+            _ => {
+                let Some(src) = value_source(ctx, v, &p) else { continue };
+                if prim == Primitive::Object && !is_map && matches!(src, ValueSource::Path(_)) {
+                    ctx.diag(
+                        Level::Warning,
+                        &p,
+                        format!("`{path}` is an OCSF object ({}): the path must select a JSON object, otherwise the value is kept under unmapped; map its members instead (e.g. `{path}.name`)", attr.object_type.as_deref().unwrap_or("object")),
+                    );
+                }
+                let shape = attr_shape(schema, attr, 1);
+                lint_literals(ctx, &src, &shape, &p, &path, k, attr);
+                add_field(schema, attrs, k, st, Some(shape));
+                let d = match src {
+                    ValueSource::Literal(lit) => Draft::Const(lit, path.clone(), p.clone()),
+                    other => Draft::Leaf(other, path.clone()),
+                };
+                out.push((k.clone(), d));
+            }
+        }
+    }
+    if !extra_unmapped.is_empty() {
+        // Unknown attributes anywhere go to the record's `unmapped`, under their OCSF path.
+        out.push(("\u{0}unmapped".into(), Draft::MapEntries(extra_unmapped)));
+    }
+    out
+}
+
+fn node_name(node: &Node) -> String {
+    match node {
+        Node::Class(c) => format!("class {}", c.name),
+        Node::Object(o) => format!("object {}", o.name),
+    }
+}
+
+fn collect_unmapped(ctx: &mut Ctx, prefix: &str, v: &Value, ptr: &str, out: &mut Vec<(String, ValueSource)>) {
+    match v {
+        Value::Object(m) if !is_block(m) => {
+            for (k, child) in m {
+                collect_unmapped(ctx, &join(prefix, k), child, &format!("{ptr}/{}", ptr_token(k)), out);
+            }
+        }
+        other => {
+            if let Some(src) = value_source(ctx, other, ptr) {
+                out.push((prefix.to_string(), src));
+            }
+        }
+    }
+}
+
+fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
+    match v {
+        Value::String(s) if s.starts_with("$.") || s == "$" => match CompiledPath::parse(s) {
+            Ok(p) => Some(ValueSource::Path(p)),
+            Err(e) => {
+                ctx.diag(Level::Fatal, ptr, e);
+                None
+            }
+        },
+        Value::Object(m) if m.contains_key("literal") && m.len() == 1 => Some(ValueSource::Literal(m["literal"].clone())),
+        Value::Object(m) if m.contains_key("coalesce") && m.len() == 1 => {
+            let Some(items) = m["coalesce"].as_array() else {
+                ctx.diag(Level::Fatal, &format!("{ptr}/coalesce"), "`coalesce` takes an array of values");
+                return None;
+            };
+            let srcs: Vec<ValueSource> = items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, it)| value_source(ctx, it, &format!("{ptr}/coalesce/{i}")))
+                .collect();
+            Some(ValueSource::Coalesce(srcs))
+        }
+        Value::Object(m) if m.contains_key("enum") && m.len() == 1 => {
+            let e = &m["enum"];
+            let eptr = format!("{ptr}/enum");
+            let Some(evaluate) = e.get("evaluate").and_then(Value::as_str) else {
+                ctx.diag(Level::Fatal, &eptr, "`enum` needs `evaluate`: a `$.` path");
+                return None;
+            };
+            let evaluate = match CompiledPath::parse(evaluate) {
+                Ok(p) => p,
+                Err(err) => {
+                    ctx.diag(Level::Fatal, &format!("{eptr}/evaluate"), err);
+                    return None;
+                }
+            };
+            let Some(values) = e.get("values").and_then(Value::as_object) else {
+                ctx.diag(Level::Fatal, &eptr, "`enum` needs `values`: an object from source value to result");
+                return None;
+            };
+            if let Some(obj) = e.as_object() {
+                for k in obj.keys().filter(|k| !["evaluate", "values", "other"].contains(&k.as_str())) {
+                    ctx.diag(Level::Warning, &format!("{eptr}/{}", ptr_token(k)), format!("unknown key `{k}` in enum block ignored"));
+                }
+            }
+            Some(ValueSource::Enum {
+                evaluate,
+                values: values.iter().map(|(k, v)| (k.trim().to_string(), v.clone())).collect(),
+                other: e.get("other").cloned(),
+            })
+        }
+        other => Some(ValueSource::Literal(other.clone())),
+    }
+}
+
+/// Literal results (constants, enum values) that OCSF would reject.
+fn lint_literals(ctx: &mut Ctx, src: &ValueSource, shape: &Shape, ptr: &str, path: &str, key: &str, attr: &Attribute) {
+    let lits: Vec<(String, &Value)> = match src {
+        ValueSource::Literal(v) => vec![(ptr.to_string(), v)],
+        ValueSource::Enum { values, other, .. } => values
+            .iter()
+            .map(|(k, v)| (format!("{ptr}/enum/values/{}", ptr_token(k)), v))
+            .chain(other.iter().map(|v| (format!("{ptr}/enum/other"), v)))
+            .collect(),
+        ValueSource::Coalesce(items) => {
+            for it in items {
+                lint_literals(ctx, it, shape, ptr, path, key, attr);
+            }
+            return;
+        }
+        ValueSource::Path(_) => return,
+    };
+    for (p, v) in lits {
+        if path == "metadata.version" {
+            if v.as_str() != Some(crate::ocsf::OCSF_VERSION) {
+                ctx.diag(Level::Error, &p, format!("`metadata.version` is `{}` in the mapping; OCSF output here is {} (written as \"{}\")", crate::mapping::convert::raw_text(v), ctx.schema.version, crate::ocsf::OCSF_VERSION));
+            }
+            continue;
+        }
+        if path == "metadata.profiles" {
+            if v.is_string() {
+                ctx.diag(Level::Error, &p, "`metadata.profiles` is an array in OCSF; the string is split on commas");
+            }
+            let items: Vec<String> = match v {
+                Value::String(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
+                Value::Array(a) => a.iter().map(crate::mapping::convert::raw_text).collect(),
+                _ => vec![],
+            };
+            for it in items {
+                if !ctx.schema.profiles.contains(&it) {
+                    let near = Schema::nearest(&it, ctx.schema.profiles.iter()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                    ctx.diag(Level::Error, &p, format!("`{it}` is not an OCSF {} profile{near}; it is kept under unmapped", ctx.schema.version));
+                }
+            }
+            continue;
+        }
+        let mut rejects = Vec::new();
+        let val = super::convert::convert(v, shape, path, &ctx.time_format, &mut rejects);
+        if !rejects.is_empty() || (val.is_null() && !v.is_null()) {
+            ctx.diag(Level::Error, &p, format!("`{}` cannot be `{path}` ({}{}); it is kept under unmapped", crate::mapping::convert::raw_text(v), attr.type_name, if attr.is_array() { " array" } else { "" }));
+        } else if let (Some(info), Some(id)) = (&attr.enum_values, val.as_int())
+            && !info.contains_key(&id.to_string())
+        {
+            ctx.diag(Level::Error, &p, format!("{id} is not a defined value of `{path}` (defined: {})", info.keys().cloned().collect::<Vec<_>>().join(", ")));
+        } else if let Value::Number(n) = v
+            && attr.enum_values.as_ref().is_some_and(|e| !e.contains_key(&n.to_string()))
+        {
+            ctx.diag(Level::Error, &p, format!("{n} is not a defined value of `{path}`; written as 99 (Other)"));
+        }
+        let _ = key;
+    }
+}
+
+/// Class-level checks of an entry: what the engine derives vs. what the mapping says.
+fn lint_root(ctx: &mut Ctx, class: &Class, tmpl: &Map<String, Value>, ptr: &str, profiles: Option<&[String]>) {
+    let int = |k: &str| tmpl.get(k).and_then(|v| match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    });
+    if let Some(uid) = int("class_uid")
+        && uid != class.uid
+    {
+        ctx.diag(Level::Error, &format!("{ptr}/class_uid"), format!("class_uid {uid} disagrees with schema `{}` ({}); written as {}", class.name, class.uid, class.uid));
+    }
+    if let Some(Value::String(n)) = tmpl.get("class_name")
+        && n != &class.caption
+    {
+        ctx.diag(Level::Error, &format!("{ptr}/class_name"), format!("class_name `{n}` is not the caption of class {} (`{}`); written as `{}`", class.uid, class.caption, class.caption));
+    }
+    if let Some(c) = int("category_uid")
+        && c != class.category_uid
+    {
+        ctx.diag(Level::Error, &format!("{ptr}/category_uid"), format!("category_uid {c} disagrees with class {} (category {})", class.uid, class.category_uid));
+    }
+    let activity = int("activity_id");
+    if let Some(t) = int("type_uid") {
+        match activity {
+            Some(a) if t != class.uid * 100 + a => ctx.diag(
+                Level::Error,
+                &format!("{ptr}/type_uid"),
+                format!("type_uid {t} is inconsistent with class_uid {} and activity_id {a}: it must be {} (written as derived)", class.uid, class.uid * 100 + a),
+            ),
+            None => ctx.diag(
+                Level::Error,
+                &format!("{ptr}/type_uid"),
+                format!("type_uid {t} is fixed while activity_id varies; type_uid is derived as class_uid*100 + activity_id ({}xx)", class.uid),
+            ),
+            _ => {}
+        }
+    } else if matches!(tmpl.get("type_uid"), Some(Value::Object(_))) {
+        ctx.diag(Level::Warning, &format!("{ptr}/type_uid"), "type_uid is derived as class_uid*100 + activity_id; the mapped value is replaced");
+    }
+    if let (Some(Value::String(sev)), Some(id)) = (tmpl.get("severity"), int("severity_id")) {
+        let caption = class.attributes["severity_id"].enum_caption(id).unwrap_or("?");
+        if id != 99 && sev != caption {
+            ctx.diag(Level::Error, &format!("{ptr}/severity"), format!("severity `{sev}` disagrees with severity_id {id} (`{caption}`); written as `{caption}`"));
+        }
+    }
+    if let (Some(Value::String(name)), Some(id)) = (tmpl.get("activity_name"), activity) {
+        let caption = class.attributes["activity_id"].enum_caption(id).unwrap_or("?");
+        if id != 99 && name != caption {
+            ctx.diag(Level::Error, &format!("{ptr}/activity_name"), format!("activity_name `{name}` disagrees with activity_id {id} (`{caption}`)"));
+        }
+    }
+    for (n, a) in &class.attributes {
+        if a.requirement != Requirement::Required || tmpl.contains_key(n) || DERIVED_ROOT.contains(&n.as_str()) {
+            continue;
+        }
+        if let Some(ps) = &a.profiles
+            && !profiles.is_some_and(|l| l.iter().any(|p| ps.contains(p)))
+        {
+            continue;
+        }
+        if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
+            ctx.diag(Level::Warning, ptr, format!("required `{n}` is not mapped; written as 0 (Unknown)"));
+        } else {
+            ctx.diag(Level::Error, ptr, format!("required attribute `{n}` of class {} is not mapped; such events go to the dead letters", class.name));
+        }
+    }
+    match tmpl.get("metadata").and_then(|m| m.get("product")) {
+        None => ctx.diag(Level::Error, ptr, "required `metadata.product` is not mapped; such events go to the dead letters"),
+        Some(Value::Object(p)) if !p.contains_key("vendor_name") => {
+            ctx.diag(Level::Error, &format!("{ptr}/metadata/product"), "required `metadata.product.vendor_name` is not mapped")
+        }
+        _ => {}
+    }
+    if let Some(ps) = profiles {
+        for p in ps {
+            if ctx.schema.profiles.contains(p) && !class.profiles.contains(p) {
+                ctx.diag(Level::Error, &format!("{ptr}/metadata/profiles"), format!("class {} does not accept profile `{p}`", class.name));
+            }
+        }
+    }
+    for k in tmpl.keys() {
+        if let Some(ps) = class.attributes.get(k).and_then(|a| a.profiles.as_ref())
+            && !profiles.is_some_and(|l| l.iter().any(|p| ps.contains(p)))
+            && !ps.iter().any(|p| p == "datetime")
+        {
+            ctx.diag(Level::Error, &format!("{ptr}/{}", ptr_token(k)), format!("`{k}` belongs to profile {}, which `metadata.profiles` does not list", ps.join("/")));
+        }
+    }
+}
+
+fn lint_required_members(ctx: &mut Ctx, o: &crate::ocsf::Object, m: &Map<String, Value>, ptr: &str, path: &str) {
+    for (n, a) in &o.attributes {
+        if a.requirement == Requirement::Required && a.profiles.is_none() && !m.contains_key(n) {
+            if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
+                ctx.diag(Level::Warning, ptr, format!("required `{path}.{n}` is not mapped; written as 0 (Unknown)"));
+            } else {
+                ctx.diag(Level::Error, ptr, format!("required `{path}.{n}` (object {}) is not mapped; events with `{path}` go to the dead letters", o.name));
+            }
+        }
+    }
+    if !o.constraints.at_least_one.is_empty() && !o.constraints.at_least_one.iter().any(|n| m.contains_key(n)) {
+        ctx.diag(Level::Error, ptr, format!("`{path}` needs at least one of {} (object {})", o.constraints.at_least_one.join(", "), o.name));
+    }
+}
+
+fn resolve_members(ctx: &mut Ctx, members: Vec<(String, Draft)>, st: &StructShape) -> Vec<(usize, Plan)> {
+    let mut out: Vec<(usize, Plan)> = Vec::new();
+    let mut extra_unmapped: Vec<(String, ValueSource)> = Vec::new();
+    for (name, d) in members {
+        if name == "\u{0}unmapped" {
+            if let Draft::MapEntries(e) = d {
+                extra_unmapped.extend(e);
+            }
+            continue;
+        }
+        let i = st.index(&name).expect("every drafted attribute is in the merged shape");
+        let shape = &st.fields[i].shape;
+        let plan = resolve(ctx, d, shape, &mut extra_unmapped);
+        out.push((i, plan));
+    }
+    if !extra_unmapped.is_empty() {
+        // Nested unknown attributes are surfaced to the root by the evaluator via this marker.
+        out.push((usize::MAX, Plan::MapEntries(extra_unmapped)));
+    }
+    out
+}
+
+fn resolve(ctx: &mut Ctx, d: Draft, shape: &Shape, extra: &mut Vec<(String, ValueSource)>) -> Plan {
+    match d {
+        Draft::Leaf(src, path) => Plan::Leaf(src, path),
+        Draft::Const(v, path, _ptr) => {
+            let mut rejects = Vec::new();
+            let val = super::convert::convert(&v, shape, &path, &ctx.time_format, &mut rejects);
+            if rejects.is_empty() {
+                Plan::Const(val)
+            } else {
+                // Kept losslessly: the literal goes to unmapped at run time (already reported).
+                Plan::Leaf(ValueSource::Literal(v), path)
+            }
+        }
+        Draft::MapEntries(e) => Plan::MapEntries(e),
+        Draft::ListOfOne(inner) => match shape {
+            Shape::List(item) => Plan::ListOfOne(Box::new(resolve(ctx, *inner, item, extra))),
+            _ => unreachable!("list attribute has a list shape"),
+        },
+        Draft::Struct(members) => match shape {
+            Shape::Struct(st) => {
+                let mut resolved = resolve_members(ctx, members, st);
+                if let Some(pos) = resolved.iter().position(|(i, _)| *i == usize::MAX) {
+                    let (_, p) = resolved.remove(pos);
+                    if let Plan::MapEntries(e) = p {
+                        extra.extend(e);
+                    }
+                }
+                Plan::Struct(resolved, st.fields.len())
+            }
+            _ => unreachable!("object attribute has a struct shape"),
+        },
+    }
+}
+
+#[allow(dead_code)]
+fn string_field(name: &str) -> Field {
+    Field { name: name.into(), shape: Shape::Scalar(string_scalar()), required: false, profiles: None }
+}

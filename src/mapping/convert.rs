@@ -1,0 +1,251 @@
+//! Converting a JSON value from an event to the OCSF type of the attribute it is mapped to.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::shape::{Scalar, Shape, StructShape};
+use super::time::{epoch_number_to_ms, parse_time_str, TimeFormat};
+use super::value::Val;
+use crate::ocsf::Primitive;
+
+/// Why a value could not be given its OCSF type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvertError(pub String);
+
+/// Collects what could not be typed: `(OCSF path, raw value as text)`.
+pub type Rejects = Vec<(String, String)>;
+
+/// Placeholders that mean "absent" in log formats (ALB's `-`); applied to strings of typed fields.
+fn is_absent_placeholder(s: &str) -> bool {
+    s.is_empty() || s == "-"
+}
+
+pub fn raw_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Convert `v` to `shape`. Parts that cannot be typed are left null and reported in `rejects`
+/// under their OCSF path.
+pub fn convert(v: &Value, shape: &Shape, path: &str, tf: &TimeFormat, rejects: &mut Rejects) -> Val {
+    match shape {
+        Shape::Scalar(sc) => match convert_scalar(v, sc, tf) {
+            Ok(val) => val,
+            Err(_) => {
+                rejects.push((path.to_string(), raw_text(v)));
+                Val::Null
+            }
+        },
+        Shape::List(inner) => {
+            let items: Vec<Cow<Value>> = match v {
+                Value::Array(a) => a.iter().map(Cow::Borrowed).collect(),
+                Value::String(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => {
+                    s.split(',').map(|p| Cow::Owned(Value::String(p.trim().to_string()))).collect()
+                }
+                other => vec![Cow::Borrowed(other)],
+            };
+            let out: Vec<Val> = items
+                .iter()
+                .filter(|i| !i.is_null())
+                .map(|i| convert(i, inner, path, tf, rejects))
+                .filter(|v| !v.is_null())
+                .collect();
+            Val::List(out).normalize_empty()
+        }
+        Shape::Struct(st) => match v {
+            Value::Object(m) => convert_object(m, st, path, tf, rejects),
+            other => {
+                rejects.push((path.to_string(), raw_text(other)));
+                Val::Null
+            }
+        },
+        Shape::Map => match v {
+            Value::Object(m) => {
+                let mut entries = Vec::with_capacity(m.len());
+                flatten_into("", v, &mut entries);
+                let _ = m;
+                Val::Map(entries).normalize_empty()
+            }
+            other => Val::Map(vec![(String::new(), raw_text(other))]),
+        },
+    }
+}
+
+fn convert_object(
+    m: &serde_json::Map<String, Value>,
+    st: &StructShape,
+    path: &str,
+    tf: &TimeFormat,
+    rejects: &mut Rejects,
+) -> Val {
+    let mut members = vec![Val::Null; st.fields.len()];
+    for (k, v) in m {
+        if v.is_null() {
+            continue;
+        }
+        let child = format!("{path}.{k}");
+        match st.index(k) {
+            Some(i) => members[i] = convert(v, &st.fields[i].shape, &child, tf, rejects),
+            None => flatten_rejects(&child, v, rejects),
+        }
+    }
+    Val::Struct(members).normalize_empty()
+}
+
+fn flatten_rejects(path: &str, v: &Value, rejects: &mut Rejects) {
+    let mut entries = Vec::new();
+    flatten_into(path, v, &mut entries);
+    rejects.extend(entries);
+}
+
+/// Flatten nested objects into dotted keys; arrays and scalars become text.
+pub fn flatten_into(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten_into(&key, child, out);
+            }
+        }
+        Value::Null => {}
+        other => out.push((prefix.to_string(), raw_text(other))),
+    }
+}
+
+pub fn convert_scalar(v: &Value, sc: &Scalar, tf: &TimeFormat) -> Result<Val, ConvertError> {
+    let bad = || ConvertError(format!("`{}` is not a valid {}", raw_text(v), sc.type_name));
+    let val = match sc.prim {
+        Primitive::Boolean => match v {
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(0) => Val::Bool(false),
+                Some(1) => Val::Bool(true),
+                _ => return Err(bad()),
+            },
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "y" => Val::Bool(true),
+                "false" | "0" | "no" | "n" => Val::Bool(false),
+                _ => return Err(bad()),
+            },
+            _ => return Err(bad()),
+        },
+        Primitive::Integer | Primitive::Long => {
+            let i = match v {
+                Value::Number(n) => n
+                    .as_i64()
+                    .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18).map(|f| f as i64))
+                    .ok_or_else(bad)?,
+                Value::String(s) => parse_int(s.trim()).ok_or_else(bad)?,
+                Value::Bool(b) => *b as i64,
+                _ => return Err(bad()),
+            };
+            if sc.prim == Primitive::Integer && i32::try_from(i).is_err() {
+                return Err(bad());
+            }
+            if let Some([lo, hi]) = sc.range
+                && (i < lo || i > hi)
+            {
+                return Err(bad());
+            }
+            if let Some(info) = &sc.enum_info
+                && !info.captions.contains_key(&i)
+            {
+                // An id OCSF does not define is "Other" where the enum has it.
+                if info.captions.contains_key(&99) {
+                    return Ok(Val::Int(99));
+                }
+                return Err(bad());
+            }
+            Val::Int(i)
+        }
+        Primitive::Float => match v {
+            Value::Number(n) => Val::Float(n.as_f64().ok_or_else(bad)?),
+            Value::String(s) => Val::Float(s.trim().parse::<f64>().map_err(|_| bad())?),
+            _ => return Err(bad()),
+        },
+        Primitive::Timestamp => match v {
+            Value::Number(n) => Val::Int(n.as_f64().and_then(epoch_number_to_ms).ok_or_else(bad)?),
+            Value::String(s) => Val::Int(parse_time_str(s, tf).ok_or_else(bad)?),
+            _ => return Err(bad()),
+        },
+        Primitive::String => match v {
+            Value::String(s) => {
+                if sc.is_ip && s.trim().parse::<std::net::IpAddr>().is_err() {
+                    return Err(bad());
+                }
+                Val::Str(s.clone())
+            }
+            Value::Number(_) | Value::Bool(_) if !sc.is_ip => Val::Str(v.to_string()),
+            _ => return Err(bad()),
+        },
+        Primitive::Json => Val::Str(v.to_string()),
+        Primitive::Object => return Err(bad()),
+    };
+    Ok(val)
+}
+
+/// The value for a typed field from a string placeholder: `-` and "" are absent.
+pub fn is_absent(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => is_absent_placeholder(s.trim()),
+        _ => false,
+    }
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    if let Ok(i) = s.parse::<i64>() {
+        return Some(i);
+    }
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16).ok();
+    }
+    match s.parse::<f64>() {
+        Ok(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(f as i64),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn sc(prim: Primitive, ty: &str) -> Scalar {
+        Scalar { prim, type_name: Arc::from(ty), range: None, is_ip: false, enum_info: None }
+    }
+
+    #[test]
+    fn scalars() {
+        let tf = TimeFormat::Auto;
+        assert_eq!(convert_scalar(&json!("1128"), &sc(Primitive::Integer, "integer_t"), &tf), Ok(Val::Int(1128)));
+        assert!(convert_scalar(&json!("abc"), &sc(Primitive::Integer, "integer_t"), &tf).is_err());
+        let mut port = sc(Primitive::Integer, "port_t");
+        port.range = Some([0, 65535]);
+        assert!(convert_scalar(&json!(70000), &port, &tf).is_err());
+        assert_eq!(convert_scalar(&json!("true"), &sc(Primitive::Boolean, "boolean_t"), &tf), Ok(Val::Bool(true)));
+        assert_eq!(
+            convert_scalar(&json!("2023-10-03 23:50:22.438"), &sc(Primitive::Timestamp, "timestamp_t"), &tf),
+            Ok(Val::Int(1696377022438))
+        );
+        let mut ip = sc(Primitive::String, "ip_t");
+        ip.is_ip = true;
+        assert!(convert_scalar(&json!("13.127.20.X"), &ip, &tf).is_err());
+        assert_eq!(convert_scalar(&json!("::1"), &ip, &tf), Ok(Val::Str("::1".into())));
+    }
+
+    #[test]
+    fn lists_from_scalars_and_csv() {
+        let shape = Shape::List(Box::new(Shape::Scalar(sc(Primitive::String, "string_t"))));
+        let mut rejects = Vec::new();
+        let v = convert(&json!("cloud, firewall"), &shape, "metadata.profiles", &TimeFormat::Auto, &mut rejects);
+        assert_eq!(v, Val::List(vec![Val::Str("cloud".into()), Val::Str("firewall".into())]));
+        let v = convert(&json!("host"), &shape, "metadata.profiles", &TimeFormat::Auto, &mut rejects);
+        assert_eq!(v, Val::List(vec![Val::Str("host".into())]));
+        assert!(rejects.is_empty());
+    }
+}

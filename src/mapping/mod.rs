@@ -1,0 +1,16 @@
+//! The compiled, runtime form of mappings and its evaluation.
+
+pub mod apply;
+pub mod compile;
+pub mod convert;
+pub mod diagnostics;
+pub mod path;
+pub mod shape;
+pub mod time;
+pub mod value;
+
+pub use apply::{DeadReason, MapOutcome, MappedRecord, Warnings};
+pub use compile::{compile, CompiledClass, CompiledMapping};
+pub use diagnostics::{Diagnostic, Level};
+pub use shape::{Shape, StructShape};
+pub use value::Val;

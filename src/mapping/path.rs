@@ -1,0 +1,139 @@
+//! `$.` paths: full RFC 9535 JSONPath through serde_json_path, with a fast direct walk for the
+//! common plain member/index paths, and the reference's `$.UserDefined.x` (agent decorations).
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+#[derive(Debug, Clone)]
+pub struct CompiledPath {
+    text: String,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Direct(Vec<Seg>),
+    Query(JsonPath),
+    /// `$.UserDefined.x`: `$.UserDefined.x` if present, else the top-level decoration `$.x`.
+    UserDefined(Box<CompiledPath>, Box<CompiledPath>),
+}
+
+#[derive(Debug, Clone)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl CompiledPath {
+    pub fn parse(text: &str) -> Result<CompiledPath, String> {
+        let query = JsonPath::parse(text).map_err(|e| format!("invalid JSONPath `{text}`: {e}"))?;
+        if let Some(rest) = text.strip_prefix("$.UserDefined.") {
+            let primary = CompiledPath { text: text.to_string(), kind: direct_or(text, query) };
+            let fallback = CompiledPath::parse(&format!("$.{rest}"))?;
+            return Ok(CompiledPath {
+                text: text.to_string(),
+                kind: Kind::UserDefined(Box::new(primary), Box::new(fallback)),
+            });
+        }
+        Ok(CompiledPath { text: text.to_string(), kind: direct_or(text, query) })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The value at this path; `None` when absent or null. A query selecting several nodes
+    /// gives them as an array.
+    pub fn eval<'a>(&self, root: &'a Value) -> Option<Cow<'a, Value>> {
+        match &self.kind {
+            Kind::Direct(segs) => {
+                let mut cur = root;
+                for s in segs {
+                    cur = match s {
+                        Seg::Key(k) => cur.as_object()?.get(k)?,
+                        Seg::Index(i) => cur.as_array()?.get(*i)?,
+                    };
+                }
+                (!cur.is_null()).then_some(Cow::Borrowed(cur))
+            }
+            Kind::Query(q) => {
+                let nodes = q.query(root).all();
+                match nodes.len() {
+                    0 => None,
+                    1 => (!nodes[0].is_null()).then_some(Cow::Borrowed(nodes[0])),
+                    _ => Some(Cow::Owned(Value::Array(nodes.into_iter().cloned().collect()))),
+                }
+            }
+            Kind::UserDefined(primary, fallback) => primary.eval(root).or_else(|| fallback.eval(root)),
+        }
+    }
+}
+
+fn direct_or(text: &str, query: JsonPath) -> Kind {
+    match direct_segments(text) {
+        Some(segs) => Kind::Direct(segs),
+        None => Kind::Query(query),
+    }
+}
+
+/// `$.a.b[0]['c d']` as plain segments, or `None` when the path needs the query engine.
+fn direct_segments(text: &str) -> Option<Vec<Seg>> {
+    let mut rest = text.strip_prefix('$')?;
+    let mut segs = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let name = &r[..end];
+            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') || name == "*" {
+                return None;
+            }
+            segs.push(Seg::Key(name.to_string()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix("['") {
+            let end = r.find("']")?;
+            let name = &r[..end];
+            if name.contains(['\\', '\'']) {
+                return None;
+            }
+            segs.push(Seg::Key(name.to_string()));
+            rest = &r[end + 2..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let idx: usize = r[..end].parse().ok()?;
+            segs.push(Seg::Index(idx));
+            rest = &r[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(segs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn direct_and_query_paths_agree() {
+        let v = json!({"a": {"b": [1, {"c d": "x"}]}, "n": null, "list": [{"k": 1}, {"k": 2}]});
+        let p = CompiledPath::parse("$.a.b[1]['c d']").unwrap();
+        assert!(matches!(p.kind, Kind::Direct(_)));
+        assert_eq!(p.eval(&v).unwrap().as_ref(), &json!("x"));
+        assert!(CompiledPath::parse("$.n").unwrap().eval(&v).is_none());
+        let q = CompiledPath::parse("$.list[*].k").unwrap();
+        assert!(matches!(q.kind, Kind::Query(_)));
+        assert_eq!(q.eval(&v).unwrap().as_ref(), &json!([1, 2]));
+        assert!(CompiledPath::parse("$.a[").is_err());
+    }
+
+    #[test]
+    fn user_defined_falls_back_to_top_level_decoration() {
+        let p = CompiledPath::parse("$.UserDefined.source_instance_id").unwrap();
+        assert_eq!(p.eval(&json!({"source_instance_id": "i-1"})).unwrap().as_ref(), &json!("i-1"));
+        let nested = json!({"UserDefined": {"source_instance_id": "i-2"}, "source_instance_id": "i-1"});
+        assert_eq!(p.eval(&nested).unwrap().as_ref(), &json!("i-2"));
+    }
+}

@@ -1,0 +1,125 @@
+//! The output shape of one (source, class): the union of what the source's mappings can produce,
+//! typed by OCSF, in a stable (alphabetical) order. It drives Arrow schemas, conversions,
+//! derivations and validation; every record of that class is built against it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::ocsf::Primitive;
+
+#[derive(Debug, Clone)]
+pub enum Shape {
+    Scalar(Scalar),
+    Struct(StructShape),
+    List(Box<Shape>),
+    /// `map<string,string>` (OCSF `object` attributes such as `unmapped`).
+    Map,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scalar {
+    pub prim: Primitive,
+    /// OCSF data type name, e.g. `port_t`.
+    pub type_name: Arc<str>,
+    pub range: Option<[i64; 2]>,
+    pub is_ip: bool,
+    /// Defined ids and captions when the attribute is an enum.
+    pub enum_info: Option<Arc<EnumInfo>>,
+}
+
+#[derive(Debug)]
+pub struct EnumInfo {
+    pub captions: HashMap<i64, String>,
+    pub sibling: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StructShape {
+    /// OCSF class or object name, for messages.
+    pub ocsf_name: String,
+    pub fields: Vec<Field>,
+    pub at_least_one: Vec<String>,
+    pub just_one: Vec<String>,
+    /// Required attributes of the OCSF object that no mapping of this source produces.
+    pub unmapped_required: Vec<String>,
+    /// Index of the sibling (`*_name`) field of each enum field, resolved by `finalize`.
+    pub sibling_of: Vec<Option<usize>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub shape: Shape,
+    pub required: bool,
+    /// Required only when the event lists one of these profiles.
+    pub profiles: Option<Vec<String>>,
+}
+
+impl Shape {
+    pub fn as_struct(&self) -> Option<&StructShape> {
+        match self {
+            Shape::Struct(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Union of two shapes of the same OCSF attribute.
+    pub fn merge(&mut self, other: &Shape) {
+        match (self, other) {
+            (Shape::Struct(a), Shape::Struct(b)) => a.merge(b),
+            (Shape::List(a), Shape::List(b)) => a.merge(b),
+            _ => {}
+        }
+    }
+}
+
+impl StructShape {
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn field_mut(&mut self, name: &str) -> Option<&mut Field> {
+        self.fields.iter_mut().find(|f| f.name == name)
+    }
+
+    pub fn merge(&mut self, other: &StructShape) {
+        for f in &other.fields {
+            match self.field_mut(&f.name) {
+                Some(mine) => mine.shape.merge(&f.shape),
+                None => self.fields.push(f.clone()),
+            }
+        }
+    }
+
+    /// Sort fields by name (recursively), resolve siblings and what is required but never produced.
+    pub fn finalize(&mut self, required_of: &dyn Fn(&str) -> Vec<String>) {
+        self.fields.sort_by(|a, b| a.name.cmp(&b.name));
+        for f in &mut self.fields {
+            finalize_shape(&mut f.shape, required_of);
+        }
+        self.sibling_of = self
+            .fields
+            .iter()
+            .map(|f| match &f.shape {
+                Shape::Scalar(Scalar { enum_info: Some(info), .. }) => {
+                    info.sibling.as_deref().and_then(|s| self.index(s))
+                }
+                _ => None,
+            })
+            .collect();
+        self.unmapped_required =
+            required_of(&self.ocsf_name).into_iter().filter(|r| self.index(r).is_none()).collect();
+    }
+}
+
+fn finalize_shape(shape: &mut Shape, required_of: &dyn Fn(&str) -> Vec<String>) {
+    match shape {
+        Shape::Struct(s) => s.finalize(required_of),
+        Shape::List(inner) => finalize_shape(inner, required_of),
+        _ => {}
+    }
+}

@@ -1,0 +1,196 @@
+//! Timestamps to epoch milliseconds: RFC 3339 and its common relatives (space separator,
+//! `+0000` offsets, no offset = UTC), epoch seconds/milliseconds/micro/nanoseconds, or a strftime
+//! format given by the mapping (Python's `%f` accepted).
+
+use chrono::{DateTime, NaiveDateTime};
+
+/// How a mapping says its times are written.
+#[derive(Debug, Clone)]
+pub enum TimeFormat {
+    /// Try every known layout.
+    Auto,
+    /// Epoch seconds (the reference's `epoch`).
+    EpochSeconds,
+    EpochMillis,
+    /// A chrono strftime format (converted from Python's where they differ).
+    Strftime(String),
+}
+
+impl TimeFormat {
+    pub fn from_spec(spec: Option<&str>) -> TimeFormat {
+        match spec.map(str::trim) {
+            None | Some("") | Some("auto") => TimeFormat::Auto,
+            Some("epoch") | Some("epoch_s") | Some("epoch_seconds") => TimeFormat::EpochSeconds,
+            Some("epoch_ms") | Some("epoch_millis") => TimeFormat::EpochMillis,
+            Some(f) => TimeFormat::Strftime(f.replace(".%f", "%.f")),
+        }
+    }
+}
+
+/// Parse a timestamp string to epoch milliseconds.
+pub fn parse_time_str(s: &str, fmt: &TimeFormat) -> Option<i64> {
+    let s = s.trim();
+    match fmt {
+        TimeFormat::EpochSeconds => {
+            if let Ok(f) = s.parse::<f64>() {
+                return Some((f * 1000.0).round() as i64);
+            }
+        }
+        TimeFormat::EpochMillis => {
+            if let Ok(f) = s.parse::<f64>() {
+                return Some(f.round() as i64);
+            }
+        }
+        TimeFormat::Strftime(f) => {
+            if let Some(ms) = parse_strftime(s, f) {
+                return Some(ms);
+            }
+        }
+        TimeFormat::Auto => {}
+    }
+    if let Some(ms) = parse_iso_like(s.as_bytes()) {
+        return Some(ms);
+    }
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return s.parse::<f64>().ok().and_then(epoch_number_to_ms);
+    }
+    DateTime::parse_from_rfc2822(s).ok().map(|d| d.timestamp_millis())
+}
+
+/// A number as an epoch time, its unit guessed from its magnitude.
+pub fn epoch_number_to_ms(n: f64) -> Option<i64> {
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    let ms = if n < 1e11 {
+        n * 1e3
+    } else if n < 1e14 {
+        n
+    } else if n < 1e17 {
+        n / 1e3
+    } else {
+        n / 1e6
+    };
+    Some(ms.round() as i64)
+}
+
+fn parse_strftime(s: &str, f: &str) -> Option<i64> {
+    if let Ok(d) = DateTime::parse_from_str(s, f) {
+        return Some(d.timestamp_millis());
+    }
+    NaiveDateTime::parse_from_str(s, f).ok().map(|d| d.and_utc().timestamp_millis())
+}
+
+fn num(b: &[u8]) -> Option<i64> {
+    let mut v = 0i64;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as i64;
+    }
+    Some(v)
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// `YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|±HH[:]MM|±HH]`, without allocating.
+fn parse_iso_like(b: &[u8]) -> Option<i64> {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ' || b[10] == b't') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let (h, mi, s) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut ms = 0i64;
+    if i < b.len() && (b[i] == b'.' || b[i] == b',') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let frac = &b[start..i.min(start + 3)];
+        ms = num(frac)? * 10i64.pow(3 - frac.len() as u32);
+    }
+    let mut offset_min = 0i64;
+    if i < b.len() {
+        match b[i] {
+            b'Z' | b'z' if i + 1 == b.len() => {}
+            b'+' | b'-' => {
+                let sign = if b[i] == b'-' { -1 } else { 1 };
+                let rest = &b[i + 1..];
+                let (oh, om) = match rest.len() {
+                    2 => (num(rest)?, 0),
+                    4 => (num(&rest[0..2])?, num(&rest[2..4])?),
+                    5 if rest[2] == b':' => (num(&rest[0..2])?, num(&rest[3..5])?),
+                    _ => return None,
+                };
+                offset_min = sign * (oh * 60 + om);
+            }
+            _ => return None,
+        }
+    }
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86400 + h * 3600 + mi * 60 + s - offset_min * 60;
+    Some(secs * 1000 + ms)
+}
+
+/// The UTC day of an epoch-millisecond time as `YYYYMMDD`.
+pub fn event_day(ms: i64) -> String {
+    match DateTime::from_timestamp_millis(ms) {
+        Some(d) => d.format("%Y%m%d").to_string(),
+        None => "19700101".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auto(s: &str) -> Option<i64> {
+        parse_time_str(s, &TimeFormat::Auto)
+    }
+
+    #[test]
+    fn iso_variants() {
+        assert_eq!(auto("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(auto("2023-10-03 23:50:22.438"), Some(1696377022438));
+        assert_eq!(auto("2020-10-01T21:26:05.007515+0000"), Some(1601587565007));
+        assert_eq!(auto("2015-03-29T11:01:38.221126-0600"), Some(1427648498221));
+        assert_eq!(auto("2024-02-19T16:46:29.441824Z"), Some(1708361189441));
+        assert_eq!(auto("2024-02-19T17:46:29+01:00"), Some(1708361189000));
+        assert_eq!(auto("2022-05-13T08:54:05.1230000Z"), Some(1652431445123));
+        assert_eq!(auto("not a time"), None);
+        assert_eq!(auto("2020-13-01 00:00:00"), None);
+    }
+
+    #[test]
+    fn epochs_and_formats() {
+        assert_eq!(auto("1601587565"), Some(1601587565000));
+        assert_eq!(auto("1601587565123"), Some(1601587565123));
+        assert_eq!(parse_time_str("1601587565", &TimeFormat::EpochSeconds), Some(1601587565000));
+        let f = TimeFormat::from_spec(Some("%Y-%m-%d %H:%M:%S.%f"));
+        assert_eq!(parse_time_str("2023-10-03 23:50:22.438", &f), Some(1696377022438));
+        let f = TimeFormat::from_spec(Some("%d/%b/%Y:%H:%M:%S %z"));
+        assert_eq!(parse_time_str("10/Oct/2000:13:55:36 -0700", &f), Some(971211336000));
+        assert_eq!(event_day(1696377022438), "20231003");
+    }
+}
