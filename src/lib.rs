@@ -2,5 +2,6 @@
 //! Security Lake layout, from a command line or as an AWS Lambda function.
 
 pub mod config;
+pub mod input;
 pub mod mapping;
 pub mod ocsf;

@@ -1,0 +1,92 @@
+//! Streaming decompression chosen by magic bytes (gzip with multiple members, zstd, or plain),
+//! capped in decompressed size.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// Reads at most `limit` bytes, then fails with a clear error instead of going on.
+pub struct CapReader<R> {
+    inner: R,
+    read: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for CapReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.limit {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("decompressed input exceeds the limit of {} bytes", self.limit),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// Detect the compression of `r` and return a buffered reader of its decompressed bytes.
+pub fn open_decoded<'a, R: Read + 'a>(r: R, limit: u64) -> io::Result<(Compression, Box<dyn BufRead + 'a>)> {
+    let mut br = BufReader::with_capacity(64 * 1024, r);
+    let head = br.fill_buf()?;
+    let kind = if head.starts_with(&GZIP_MAGIC) {
+        Compression::Gzip
+    } else if head.starts_with(&ZSTD_MAGIC) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    };
+    let reader: Box<dyn Read + 'a> = match kind {
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(br)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(br)?),
+        Compression::None => Box::new(br),
+    };
+    let capped = CapReader { inner: reader, read: 0, limit };
+    Ok((kind, Box::new(BufReader::with_capacity(256 * 1024, capped))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn multi_member_gzip_and_zstd() {
+        let mut both = gz(b"a\n");
+        both.extend(gz(b"b\n"));
+        let (kind, mut r) = open_decoded(&both[..], 1 << 20).unwrap();
+        let mut s = String::new();
+        r.read_to_string(&mut s).unwrap();
+        assert_eq!((kind, s.as_str()), (Compression::Gzip, "a\nb\n"));
+        let z = zstd::encode_all(&b"zz\n"[..], 1).unwrap();
+        let (kind, mut r) = open_decoded(&z[..], 1 << 20).unwrap();
+        let mut s = String::new();
+        r.read_to_string(&mut s).unwrap();
+        assert_eq!((kind, s.as_str()), (Compression::Zstd, "zz\n"));
+    }
+
+    #[test]
+    fn caps_and_truncation_are_errors() {
+        let (_, mut r) = open_decoded(&b"0123456789"[..], 5).unwrap();
+        let mut s = String::new();
+        assert!(r.read_to_string(&mut s).unwrap_err().to_string().contains("exceeds the limit"));
+        let data = gz(b"hello world\n");
+        let (_, mut r) = open_decoded(&data[..data.len() - 6], 1 << 20).unwrap();
+        assert!(r.read_to_string(&mut s).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! Raw input to events: decompression by magic bytes, line framing with caps, and parsers.
+
+pub mod decompress;
+pub mod framing;
+pub mod parsers;
+
+pub use decompress::open_decoded;
+pub use framing::{Frame, LineReader};
+pub use parsers::{Parser, RawEvent};
