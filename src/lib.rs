@@ -1,7 +1,12 @@
 //! ocsf-transform: map security logs to typed OCSF 1.1.0 and write Parquet in the Amazon
 //! Security Lake layout, from a command line or as an AWS Lambda function.
 
+pub mod catalog;
+pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod input;
+pub mod lambda;
 pub mod mapping;
 pub mod ocsf;
+pub mod output;

@@ -30,6 +30,10 @@ pub struct SourceEvents {
     /// Extension: matched values that are deliberately not mapped (counted as ignored).
     #[serde(default)]
     pub ignore: Vec<Value>,
+    /// Extension: matched values known not to fit OCSF, each with the reason written to its
+    /// dead letters.
+    #[serde(default)]
+    pub unmappable: IndexMap<String, String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

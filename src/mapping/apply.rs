@@ -63,6 +63,12 @@ impl CompiledMapping {
         let plan_idx = match self.entries.get(&key) {
             Some(i) => *i,
             None if self.ignore.contains(&key) => return MapOutcome::Ignored,
+            None if self.unmappable.contains_key(&key) => {
+                return MapOutcome::Dead(DeadReason::new(
+                    "unmappable",
+                    format!("`{}` = \"{key}\": {}", self.matched_field.as_str(), self.unmappable[&key]),
+                ));
+            }
             None => match self.default_plan {
                 Some(i) => i,
                 None => {

@@ -81,6 +81,7 @@ pub struct CompiledMapping {
     pub entries: HashMap<String, usize>,
     pub default_plan: Option<usize>,
     pub ignore: HashSet<String>,
+    pub unmappable: HashMap<String, String>,
     pub plans: Vec<EventPlan>,
     pub classes: Vec<CompiledClass>,
     pub time_format: TimeFormat,
@@ -154,7 +155,7 @@ pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<Compile
         ctx.diag(
             Level::Warning,
             &format!("/custom_source_events/{}", ptr_token(k)),
-            format!("unknown key `{k}` ignored (known: source_name, matched_field, timestamp, ocsf_mapping, common, default, ignore)"),
+            format!("unknown key `{k}` ignored (known: source_name, matched_field, timestamp, ocsf_mapping, common, default, ignore, unmappable)"),
         );
     }
     let matched_field = match CompiledPath::parse(&ev.matched_field) {
@@ -273,6 +274,7 @@ pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<Compile
             entries,
             default_plan,
             ignore,
+            unmappable: ev.unmappable.iter().map(|(k, v)| (k.trim().to_string(), v.clone())).collect(),
             plans,
             classes,
             time_format: ctx.time_format.clone(),
@@ -751,7 +753,8 @@ fn lint_root(ctx: &mut Ctx, class: &Class, tmpl: &Map<String, Value>, ptr: &str,
 
 fn lint_required_members(ctx: &mut Ctx, o: &crate::ocsf::Object, m: &Map<String, Value>, ptr: &str, path: &str) {
     for (n, a) in &o.attributes {
-        if a.requirement == Requirement::Required && a.profiles.is_none() && !m.contains_key(n) {
+        let derived = o.name == "metadata" && (n == "version" || n == "uid");
+        if a.requirement == Requirement::Required && a.profiles.is_none() && !m.contains_key(n) && !derived {
             if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
                 ctx.diag(Level::Warning, ptr, format!("required `{path}.{n}` is not mapped; written as 0 (Unknown)"));
             } else {

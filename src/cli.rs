@@ -1,0 +1,325 @@
+//! The command-line tool: the same engine on local files, writing the lake layout to a folder.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser as ClapParser, Subcommand};
+
+use crate::catalog::{Catalog, LoadError};
+use crate::engine::{Batch, BatchOutput, PartitionDefaults, Stats};
+use crate::mapping::{Diagnostic, Level};
+use crate::output::arrow_schema::data_type;
+
+#[derive(ClapParser, Debug)]
+#[command(name = "ocsf-transform", version, about = "Map security logs to OCSF 1.1.0 Parquet in the Amazon Security Lake layout")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Transform local files (or stdin) into the lake layout under --out.
+    Transform(TransformArgs),
+    /// Print the OCSF JSON of the first events, to help write a mapping.
+    Preview(PreviewArgs),
+    /// Lint the mappings of a sources config (or one mapping file) against OCSF 1.1.0.
+    Check(CheckArgs),
+    /// Print the Parquet schema of each source and class.
+    Schema(ConfigArg),
+    /// Run the Lambda handler once on a Lambda event file.
+    Invoke(InvokeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigArg {
+    /// Sources config; default `mappings/sources.json` if present, else the one built in.
+    #[arg(long, env = "OCSF_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Source name from the sources config.
+    #[arg(long)]
+    pub source: String,
+    /// Files, folders (read recursively) or `-` for stdin.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// accountId partition where the config gives none.
+    #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+    /// region partition where the config gives none.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    pub region: String,
+}
+
+#[derive(Args, Debug)]
+pub struct TransformArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Lake root folder.
+    #[arg(long, default_value = "./lake")]
+    pub out: PathBuf,
+    /// Write the end summary as JSON to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// How many events to show.
+    #[arg(short = 'n', long, default_value_t = 5)]
+    pub count: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Check this one mapping file instead of the whole config.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Also print warnings.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InvokeArgs {
+    /// A Lambda event (Kinesis or SQS) as JSON.
+    #[arg(long)]
+    pub event: PathBuf,
+}
+
+pub fn load_catalog(arg: &ConfigArg) -> Result<Catalog, LoadError> {
+    match &arg.config {
+        Some(p) => Catalog::load(p),
+        None if Path::new("mappings/sources.json").is_file() => Catalog::load(Path::new("mappings/sources.json")),
+        None => Catalog::embedded(),
+    }
+}
+
+fn collect_inputs(inputs: &[String]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for i in inputs {
+        let p = PathBuf::from(i);
+        if i == "-" {
+            out.push(p);
+        } else if p.is_dir() {
+            let mut stack = vec![p];
+            let mut files = Vec::new();
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).with_context(|| format!("reading folder {}", d.display()))? {
+                    let path = e?.path();
+                    if path.is_dir() { stack.push(path) } else { files.push(path) }
+                }
+            }
+            files.sort();
+            out.extend(files);
+        } else if p.is_file() {
+            out.push(p);
+        } else {
+            bail!("input {i} does not exist");
+        }
+    }
+    Ok(out)
+}
+
+fn batch_name(inputs: &[PathBuf]) -> String {
+    let joined: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    format!("cli-{:016x}", xxhash_rust::xxh3::xxh3_64(joined.join("\n").as_bytes()))
+}
+
+fn run_inputs<'a>(catalog: &'a Catalog, args: &InputArgs, preview: Option<usize>) -> Result<Batch<'a>> {
+    let source = catalog.source(&args.source).with_context(|| {
+        format!("no source `{}` in the config (have: {})", args.source, catalog.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "))
+    })?;
+    let inputs = collect_inputs(&args.inputs)?;
+    let defaults = PartitionDefaults { account: args.account_id.clone(), region: args.region.clone() };
+    let mut batch = Batch::new(source, batch_name(&inputs), defaults);
+    if let Some(n) = preview {
+        batch = batch.with_preview(n);
+    }
+    let total: u64 = inputs.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let bar = (preview.is_none() && std::io::stderr().is_terminal() && total > 8 << 20).then(|| {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    for p in &inputs {
+        let name = if p.as_os_str() == "-" { "<stdin>".to_string() } else { p.display().to_string() };
+        let reader: Box<dyn Read> = if p.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            Box::new(std::fs::File::open(p).with_context(|| format!("opening {name}"))?)
+        };
+        let reader: Box<dyn Read> = match &bar {
+            Some(b) => Box::new(b.wrap_read(reader)),
+            None => reader,
+        };
+        if let Err(e) = batch.add_input(&name, None, reader) {
+            tracing::warn!(input = %name, error = %e, "input failed part-way; the rest of it is dead-lettered as a read error");
+            batch.dead_letter_input(&e);
+        }
+        if preview.is_some() && batch.preview().1 {
+            break;
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(batch)
+}
+
+fn write_output(out: &Path, output: &BatchOutput) -> Result<()> {
+    for o in output.objects.iter().chain(output.dead_letters.iter()) {
+        let path = out.join(&o.key);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let tmp = path.with_extension("partial");
+        std::fs::write(&tmp, &o.body).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
+    }
+    Ok(())
+}
+
+pub fn print_summary(source: &str, stats: &Stats) {
+    eprintln!("source {source}: {} events in, {} rows written, {} dead-lettered, {} ignored", stats.events_in, stats.written(), stats.dead(), stats.ignored);
+    for (c, n) in &stats.rows_written {
+        eprintln!("  rows {c}: {n}");
+    }
+    for (r, n) in &stats.dead_lettered {
+        eprintln!("  dead-lettered {r}: {n}");
+    }
+    for (w, n) in &stats.warnings {
+        eprintln!("  warnings {w}: {n}");
+    }
+}
+
+fn print_diagnostics(diags: &[Diagnostic], verbose: bool) {
+    for d in diags {
+        if verbose || d.level != Level::Warning {
+            println!("{d}");
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Transform(args) => {
+            let catalog = load_catalog(&args.input.config)?;
+            for n in &catalog.notes {
+                tracing::warn!("{n}");
+            }
+            let batch = run_inputs(&catalog, &args.input, None)?;
+            let source = batch.source().name.clone();
+            let output = batch.finish("dead-letter")?;
+            write_output(&args.out, &output)?;
+            print_summary(&source, &output.stats);
+            for o in &output.objects {
+                eprintln!("  wrote {} ({} rows)", args.out.join(&o.key).display(), o.rows);
+            }
+            if let Some(d) = &output.dead_letters {
+                eprintln!("  dead letters in {}", args.out.join(&d.key).display());
+            }
+            if let Some(r) = &args.report {
+                let report = serde_json::json!({
+                    "source": source,
+                    "stats": output.stats,
+                    "objects": output.objects.iter().map(|o| serde_json::json!({"key": o.key, "rows": o.rows, "class": o.class, "bytes": o.body.len()})).collect::<Vec<_>>(),
+                    "dead_letters": output.dead_letters.as_ref().map(|d| d.key.clone()),
+                });
+                std::fs::write(r, serde_json::to_vec_pretty(&report)?).with_context(|| format!("writing report {}", r.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Preview(args) => {
+            let catalog = load_catalog(&args.input.config)?;
+            let batch = run_inputs(&catalog, &args.input, Some(args.count))?;
+            for v in batch.preview().0 {
+                println!("{}", serde_json::to_string_pretty(v)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check(args) => {
+            let (diags, notes) = match &args.mapping {
+                Some(m) => {
+                    let bytes = std::fs::read(m).with_context(|| format!("reading {}", m.display()))?;
+                    let mf = crate::config::MappingFile::from_slice(&bytes).with_context(|| format!("{} is not a valid mapping file", m.display()))?;
+                    let (_, diags) = crate::mapping::compile(&m.display().to_string(), &mf, crate::ocsf::Schema::get());
+                    (diags, Vec::new())
+                }
+                None => match load_catalog(&args.config) {
+                    Ok(c) => (c.diagnostics, c.notes),
+                    Err(LoadError::Mapping { diagnostics, .. }) => (diagnostics, Vec::new()),
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            for n in &notes {
+                println!("note: {n}");
+            }
+            print_diagnostics(&diags, args.verbose);
+            let errors = diags.iter().filter(|d| d.level != Level::Warning).count();
+            let warnings = diags.len() - errors;
+            println!("{errors} error(s), {warnings} warning(s)");
+            Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Schema(args) => {
+            let catalog = load_catalog(&args)?;
+            for s in &catalog.sources {
+                for (c, loc) in s.mapping.classes.iter().zip(&s.locations) {
+                    println!("source {} class {} ({}) at {loc}", s.name, c.name, c.uid);
+                    let schema = crate::output::arrow_schema(&c.shape);
+                    for f in schema.fields() {
+                        print_field(f.name(), f.data_type(), 1);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Invoke(args) => crate::lambda::invoke_file(&args.event),
+    }
+}
+
+fn print_field(name: &str, dt: &arrow::datatypes::DataType, depth: usize) {
+    use arrow::datatypes::DataType;
+    let pad = "  ".repeat(depth);
+    match dt {
+        DataType::Struct(fields) => {
+            println!("{pad}{name}: struct");
+            for f in fields {
+                print_field(f.name(), f.data_type(), depth + 1);
+            }
+        }
+        DataType::List(item) => match item.data_type() {
+            DataType::Struct(_) => print_field(&format!("{name}[]"), item.data_type(), depth),
+            other => println!("{pad}{name}: list<{}>", short(other)),
+        },
+        other => println!("{pad}{name}: {}", short(other)),
+    }
+    let _ = data_type;
+}
+
+fn short(dt: &arrow::datatypes::DataType) -> String {
+    use arrow::datatypes::DataType;
+    match dt {
+        DataType::Utf8 => "string".into(),
+        DataType::Int32 => "int".into(),
+        DataType::Int64 => "bigint".into(),
+        DataType::Float64 => "double".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Map(_, _) => "map<string,string>".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,332 @@
+//! One batch of one source: raw inputs → events → OCSF records grouped by (class, accountId,
+//! region, eventDay) → Parquet objects sorted by time, plus dead letters and counts.
+//! Object names come from the batch name, so re-running the same input overwrites.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::catalog::{PartitionRule, Source};
+use crate::input::parsers::LineResult;
+use crate::input::{open_decoded, Frame, LineReader};
+use crate::mapping::convert::raw_text;
+use crate::mapping::time::event_day;
+use crate::mapping::MapOutcome;
+use crate::output::columns::RecordColumns;
+use crate::output::dead_letter::{dead_letter_key, encode_lines, DeadLetter, Origin, Reason};
+use crate::output::lake::object_key;
+use crate::output::parquet_file::{encode, sort_by_time};
+
+/// The running account and region, used where the config gives no partition value.
+#[derive(Debug, Clone)]
+pub struct PartitionDefaults {
+    pub account: String,
+    pub region: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+pub struct Stats {
+    pub events_in: u64,
+    pub rows_written: BTreeMap<String, u64>,
+    pub dead_lettered: BTreeMap<String, u64>,
+    pub ignored: u64,
+    pub warnings: BTreeMap<String, u64>,
+    pub bytes_in: u64,
+}
+
+impl Stats {
+    pub fn written(&self) -> u64 {
+        self.rows_written.values().sum()
+    }
+    pub fn dead(&self) -> u64 {
+        self.dead_lettered.values().sum()
+    }
+    pub fn merge(&mut self, o: &Stats) {
+        self.events_in += o.events_in;
+        self.ignored += o.ignored;
+        self.bytes_in += o.bytes_in;
+        for (k, v) in &o.rows_written {
+            *self.rows_written.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &o.dead_lettered {
+            *self.dead_lettered.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &o.warnings {
+            *self.warnings.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+/// A failure reading an input part-way (events before it are kept in the batch).
+#[derive(Debug, thiserror::Error)]
+#[error("{input}: {message} (after record {position})")]
+pub struct InputError {
+    pub input: String,
+    pub position: u64,
+    pub message: String,
+    /// Whether reading again may succeed (a network failure) or not (corrupt data, caps).
+    pub retryable: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("encoding Parquet for {key}: {source}")]
+    Parquet { key: String, source: parquet::errors::ParquetError },
+    #[error("sorting rows for {key}: {source}")]
+    Arrow { key: String, source: arrow::error::ArrowError },
+}
+
+/// One object to store.
+#[derive(Debug)]
+pub struct OutputObject {
+    pub key: String,
+    pub body: Vec<u8>,
+    pub rows: u64,
+    pub class: String,
+}
+
+#[derive(Debug)]
+pub struct BatchOutput {
+    pub objects: Vec<OutputObject>,
+    /// The dead-letter object (JSON lines), if any event was dead-lettered.
+    pub dead_letters: Option<OutputObject>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct GroupKey {
+    class: usize,
+    account: String,
+    region: String,
+    day: String,
+}
+
+pub struct Batch<'a> {
+    source: &'a Source,
+    name: String,
+    defaults: PartitionDefaults,
+    groups: BTreeMap<GroupKey, RecordColumns>,
+    dead: Vec<DeadLetter>,
+    pub stats: Stats,
+    /// When set, the OCSF JSON of the first events (or their dead-letter reasons) is kept here.
+    preview: Option<(usize, Vec<Value>)>,
+}
+
+fn uid_for(input: &str, position: u64) -> String {
+    let h = xxhash_rust::xxh3::xxh3_128(format!("{input}\u{1f}{position}").as_bytes());
+    let b = h.to_be_bytes();
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_be_bytes([b[4], b[5]]),
+        u16::from_be_bytes([b[6], b[7]]),
+        u16::from_be_bytes([b[8], b[9]]),
+        u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
+    )
+}
+
+impl<'a> Batch<'a> {
+    /// `name` names the objects this batch writes; the same input must give the same name.
+    pub fn new(source: &'a Source, name: impl Into<String>, defaults: PartitionDefaults) -> Batch<'a> {
+        Batch { source, name: name.into(), defaults, groups: BTreeMap::new(), dead: Vec::new(), stats: Stats::default(), preview: None }
+    }
+
+    /// Keep the OCSF JSON of the first `n` events (see `preview`).
+    pub fn with_preview(mut self, n: usize) -> Self {
+        self.preview = Some((n, Vec::new()));
+        self
+    }
+
+    /// The previewed events, and whether the preview is full.
+    pub fn preview(&self) -> (&[Value], bool) {
+        match &self.preview {
+            Some((n, v)) => (v, v.len() >= *n),
+            None => (&[], false),
+        }
+    }
+
+    fn capture(&mut self, v: impl FnOnce() -> Value) {
+        if let Some((n, items)) = &mut self.preview
+            && items.len() < *n
+        {
+            items.push(v());
+        }
+    }
+
+    pub fn source(&self) -> &Source {
+        self.source
+    }
+
+    /// Read one input (any compression) and add its events. `key` is the S3 key, for partition
+    /// values captured from it.
+    pub fn add_input<R: Read>(&mut self, input: &str, key: Option<&str>, reader: R) -> Result<(), InputError> {
+        let limits = self.source.limits.clone();
+        let fail = |position: u64, e: std::io::Error| InputError {
+            input: input.to_string(),
+            position,
+            retryable: matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::TimedOut
+                    | std::io::ErrorKind::Interrupted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::Other
+            ),
+            message: e.to_string(),
+        };
+        let (_, mut r) = open_decoded(reader, limits.max_decompressed_bytes).map_err(|e| fail(0, e))?;
+        if self.source.parser.is_document() {
+            let mut buf = Vec::new();
+            r.read_to_end(&mut buf).map_err(|e| fail(0, e))?;
+            self.stats.bytes_in += buf.len() as u64;
+            match self.source.parser.document_events(&buf) {
+                Ok(events) => {
+                    for (i, ev) in events.into_iter().enumerate() {
+                        self.add_event(input, i as u64 + 1, None, Ok(ev), key);
+                    }
+                }
+                Err(msg) => self.add_event(input, 1, Some(&buf), Err(msg), key),
+            }
+            return Ok(());
+        }
+        let mut lines = LineReader::new(r, limits.max_line_bytes);
+        let mut parser = self.source.parser.lines();
+        let mut buf = Vec::with_capacity(4096);
+        loop {
+            let frame = match lines.next(&mut buf) {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => return Err(fail(lines.line_no, e)),
+            };
+            self.stats.bytes_in += buf.len() as u64 + 1;
+            let pos = lines.line_no;
+            match frame {
+                Frame::TooLong { len } => {
+                    let msg = format!("line of {len} bytes exceeds the limit of {} bytes (first bytes kept)", limits.max_line_bytes);
+                    let raw = buf[..buf.len().min(4096)].to_vec();
+                    self.add_event(input, pos, Some(&raw), Err(msg), key);
+                }
+                Frame::Line => match parser.parse(&buf) {
+                    LineResult::Skip => {}
+                    LineResult::Event(v) => self.add_event(input, pos, Some(&buf), Ok(v), key),
+                    LineResult::Error(msg) => {
+                        let raw = std::mem::take(&mut buf);
+                        self.add_event(input, pos, Some(&raw), Err(msg), key);
+                        buf = raw;
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// Record an input that failed part-way as a dead letter (when a retry cannot help).
+    pub fn dead_letter_input(&mut self, err: &InputError) {
+        self.push_dead(&err.input, err.position + 1, "read_error", err.message.clone(), String::new());
+    }
+
+    fn push_dead(&mut self, input: &str, position: u64, kind: &'static str, message: String, raw: String) {
+        *self.stats.dead_lettered.entry(kind.to_string()).or_default() += 1;
+        self.capture(|| serde_json::json!({"dead_letter": {"input": input, "position": position, "kind": kind, "message": message}}));
+        tracing::debug!(source = %self.source.name, input, position, reason = kind, "dead letter");
+        self.dead.push(DeadLetter {
+            source: self.source.name.clone(),
+            origin: Origin { input: input.to_string(), position },
+            reason: Reason { kind: kind.to_string(), message },
+            raw,
+        });
+    }
+
+    /// Add one event (or a record that failed to parse, with the reason).
+    pub fn add_event(&mut self, input: &str, position: u64, raw: Option<&[u8]>, parsed: Result<Value, String>, key: Option<&str>) {
+        self.stats.events_in += 1;
+        let raw_string = |ev: Option<&Value>| match (raw, ev) {
+            (Some(b), _) => String::from_utf8_lossy(b).into_owned(),
+            (None, Some(v)) => v.to_string(),
+            (None, None) => String::new(),
+        };
+        let event = match parsed {
+            Ok(v) => v,
+            Err(msg) => {
+                let r = raw_string(None);
+                self.push_dead(input, position, "parse_error", msg, r);
+                return;
+            }
+        };
+        let uid = uid_for(input, position);
+        match self.source.mapping.map_event(&event, &uid) {
+            MapOutcome::Ignored => self.stats.ignored += 1,
+            MapOutcome::Dead(reason) => {
+                let r = raw_string(Some(&event));
+                self.push_dead(input, position, reason.kind, reason.message, r);
+            }
+            MapOutcome::Mapped(rec) => {
+                let account = match self.partition(&self.source.account, &event, key, &self.defaults.account) {
+                    Ok(a) => a,
+                    Err(m) => return self.push_dead(input, position, "partition", format!("accountId: {m}"), raw_string(Some(&event))),
+                };
+                let region = match self.partition(&self.source.region, &event, key, &self.defaults.region) {
+                    Ok(a) => a,
+                    Err(m) => return self.push_dead(input, position, "partition", format!("region: {m}"), raw_string(Some(&event))),
+                };
+                let class = &self.source.mapping.classes[rec.class];
+                if rec.warnings.unconvertible > 0 {
+                    *self.stats.warnings.entry("unconvertible_value".into()).or_default() += rec.warnings.unconvertible as u64;
+                }
+                if rec.warnings.overridden > 0 {
+                    *self.stats.warnings.entry("derived_value_overrode_mapping".into()).or_default() += rec.warnings.overridden as u64;
+                }
+                *self.stats.rows_written.entry(class.name.clone()).or_default() += 1;
+                if self.preview.is_some() {
+                    let shape = crate::mapping::Shape::Struct(class.shape.clone());
+                    let json = crate::mapping::Val::Struct(rec.root.clone()).to_json(&shape);
+                    self.capture(|| json);
+                }
+                let gk = GroupKey { class: rec.class, account, region, day: event_day(rec.time) };
+                self.groups.entry(gk).or_insert_with(|| RecordColumns::new(&class.shape)).append(&rec.root);
+            }
+        }
+    }
+
+    fn partition(&self, rule: &PartitionRule, event: &Value, key: Option<&str>, default: &str) -> Result<String, String> {
+        match rule {
+            PartitionRule::Default => Ok(default.to_string()),
+            PartitionRule::Fixed(s) => Ok(s.clone()),
+            PartitionRule::Path(p) => p.eval(event).map(|v| raw_text(&v)).ok_or_else(|| format!("`{}` is absent", p.as_str())),
+            PartitionRule::KeyRegex(re) => match key {
+                Some(k) => Ok(re.captures(k).and_then(|c| c.get(1)).map(|m| m.as_str().to_string()).unwrap_or_else(|| default.to_string())),
+                None => Ok(default.to_string()),
+            },
+        }
+    }
+
+    /// Approximate bytes of buffered rows.
+    pub fn buffered_bytes(&self) -> usize {
+        self.groups.values().map(RecordColumns::memory).sum()
+    }
+
+    /// Encode every group into its Parquet object and the dead letters into one JSON-lines object.
+    pub fn finish(mut self, dead_letter_prefix: &str) -> Result<BatchOutput, EncodeError> {
+        let mut objects = Vec::new();
+        let groups = std::mem::take(&mut self.groups);
+        for (gk, mut cols) in groups {
+            let class = &self.source.mapping.classes[gk.class];
+            let key = object_key(&self.source.locations[gk.class], &gk.region, &gk.account, &gk.day, &self.name);
+            let rows = cols.rows() as u64;
+            let batch = cols.finish();
+            let sorted = sort_by_time(&batch).map_err(|source| EncodeError::Arrow { key: key.clone(), source })?;
+            let body = encode(cols.schema(), &[sorted]).map_err(|source| EncodeError::Parquet { key: key.clone(), source })?;
+            objects.push(OutputObject { key, body, rows, class: class.name.clone() });
+        }
+        let dead_letters = (!self.dead.is_empty()).then(|| OutputObject {
+            key: dead_letter_key(dead_letter_prefix, &self.source.name, &self.name),
+            body: encode_lines(&self.dead),
+            rows: self.dead.len() as u64,
+            class: String::new(),
+        });
+        Ok(BatchOutput { objects, dead_letters, stats: self.stats })
+    }
+}

@@ -1,0 +1,193 @@
+//! Column accumulators built from a class shape; each record is appended in one pass and the
+//! columns become an Arrow `RecordBatch`.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListArray, MapBuilder, MapFieldNames,
+    StringBuilder, StructArray,
+};
+use arrow::array::NullBufferBuilder;
+use arrow::buffer::OffsetBuffer;
+use arrow::datatypes::{DataType, FieldRef, Fields, Schema};
+use arrow::record_batch::RecordBatch;
+
+use super::arrow_schema::{arrow_schema, data_type, struct_fields};
+use crate::mapping::shape::{Shape, StructShape};
+use crate::mapping::value::Val;
+use crate::ocsf::Primitive;
+
+enum Col {
+    Bool(BooleanBuilder),
+    I32(Int32Builder),
+    I64(Int64Builder),
+    F64(Float64Builder),
+    Str(StringBuilder),
+    Struct { fields: Fields, children: Vec<Col>, nulls: NullBufferBuilder },
+    List { field: FieldRef, offsets: Vec<i32>, nulls: NullBufferBuilder, child: Box<Col> },
+    Map(MapBuilder<StringBuilder, StringBuilder>, usize),
+}
+
+fn map_builder() -> MapBuilder<StringBuilder, StringBuilder> {
+    let names = MapFieldNames { entry: "key_value".into(), key: "key".into(), value: "value".into() };
+    MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new())
+}
+
+impl Col {
+    fn new(shape: &Shape) -> Col {
+        match shape {
+            Shape::Scalar(sc) => match sc.prim {
+                Primitive::Boolean => Col::Bool(BooleanBuilder::new()),
+                Primitive::Integer => Col::I32(Int32Builder::new()),
+                Primitive::Long | Primitive::Timestamp => Col::I64(Int64Builder::new()),
+                Primitive::Float => Col::F64(Float64Builder::new()),
+                _ => Col::Str(StringBuilder::new()),
+            },
+            Shape::Struct(st) => Col::Struct {
+                fields: struct_fields(st),
+                children: st.fields.iter().map(|f| Col::new(&f.shape)).collect(),
+                nulls: NullBufferBuilder::new(0),
+            },
+            Shape::List(inner) => {
+                let DataType::List(field) = data_type(shape) else { unreachable!("list shape") };
+                let _ = inner;
+                Col::List { field, offsets: vec![0], nulls: NullBufferBuilder::new(0), child: Box::new(Col::new(inner)) }
+            }
+            Shape::Map => Col::Map(map_builder(), 0),
+        }
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            Col::Bool(b) => b.append_null(),
+            Col::I32(b) => b.append_null(),
+            Col::I64(b) => b.append_null(),
+            Col::F64(b) => b.append_null(),
+            Col::Str(b) => b.append_null(),
+            Col::Struct { children, nulls, .. } => {
+                nulls.append_null();
+                children.iter_mut().for_each(Col::append_null);
+            }
+            Col::List { offsets, nulls, .. } => {
+                let last = *offsets.last().expect("offsets start at 0");
+                offsets.push(last);
+                nulls.append_null();
+            }
+            Col::Map(b, _) => {
+                let _ = b.append(false);
+            }
+        }
+    }
+
+    fn append(&mut self, v: &Val) {
+        if v.is_null() {
+            return self.append_null();
+        }
+        match (self, v) {
+            (Col::Bool(b), Val::Bool(x)) => b.append_value(*x),
+            (Col::I32(b), Val::Int(x)) => b.append_value(*x as i32),
+            (Col::I64(b), Val::Int(x)) => b.append_value(*x),
+            (Col::F64(b), Val::Float(x)) => b.append_value(*x),
+            (Col::F64(b), Val::Int(x)) => b.append_value(*x as f64),
+            (Col::Str(b), Val::Str(s)) => b.append_value(s),
+            (Col::Struct { children, nulls, .. }, Val::Struct(members)) => {
+                nulls.append_non_null();
+                for (c, m) in children.iter_mut().zip(members) {
+                    c.append(m);
+                }
+            }
+            (Col::List { offsets, nulls, child, .. }, Val::List(items)) => {
+                for it in items {
+                    child.append(it);
+                }
+                let last = *offsets.last().expect("offsets start at 0");
+                offsets.push(last + items.len() as i32);
+                nulls.append_non_null();
+            }
+            (Col::Map(b, bytes), Val::Map(entries)) => {
+                for (k, val) in entries {
+                    *bytes += k.len() + val.len() + 8;
+                    b.keys().append_value(k);
+                    b.values().append_value(val);
+                }
+                let _ = b.append(true);
+            }
+            (col, _) => col.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Col::Bool(b) => Arc::new(b.finish()),
+            Col::I32(b) => Arc::new(b.finish()),
+            Col::I64(b) => Arc::new(b.finish()),
+            Col::F64(b) => Arc::new(b.finish()),
+            Col::Str(b) => Arc::new(b.finish()),
+            Col::Struct { fields, children, nulls } => {
+                let arrays: Vec<ArrayRef> = children.iter_mut().map(Col::finish).collect();
+                Arc::new(StructArray::new(fields.clone(), arrays, nulls.finish()))
+            }
+            Col::List { field, offsets, nulls, child } => {
+                let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                Arc::new(ListArray::new(field.clone(), offs, child.finish(), nulls.finish()))
+            }
+            Col::Map(b, bytes) => {
+                *bytes = 0;
+                Arc::new(b.finish())
+            }
+        }
+    }
+
+    fn memory(&self) -> usize {
+        match self {
+            Col::Bool(b) => b.capacity() / 8,
+            Col::I32(b) => b.capacity() * 4,
+            Col::I64(b) => b.capacity() * 8,
+            Col::F64(b) => b.capacity() * 8,
+            Col::Str(b) => b.values_slice().len() + b.offsets_slice().len() * 4,
+            Col::Struct { children, .. } => children.iter().map(Col::memory).sum(),
+            Col::List { offsets, child, .. } => offsets.len() * 4 + child.memory(),
+            Col::Map(_, bytes) => *bytes,
+        }
+    }
+}
+
+/// Accumulates records of one (source, class) into columns.
+pub struct RecordColumns {
+    schema: Arc<Schema>,
+    cols: Vec<Col>,
+    rows: usize,
+}
+
+impl RecordColumns {
+    pub fn new(shape: &StructShape) -> RecordColumns {
+        RecordColumns { schema: arrow_schema(shape), cols: shape.fields.iter().map(|f| Col::new(&f.shape)).collect(), rows: 0 }
+    }
+
+    pub fn append(&mut self, root: &[Val]) {
+        for (c, v) in self.cols.iter_mut().zip(root) {
+            c.append(v);
+        }
+        self.rows += 1;
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Approximate bytes held.
+    pub fn memory(&self) -> usize {
+        self.cols.iter().map(Col::memory).sum()
+    }
+
+    /// The accumulated rows as a batch; the accumulators start empty again.
+    pub fn finish(&mut self) -> RecordBatch {
+        let arrays: Vec<ArrayRef> = self.cols.iter_mut().map(Col::finish).collect();
+        self.rows = 0;
+        RecordBatch::try_new(self.schema.clone(), arrays).expect("columns are built from the schema they are checked against")
+    }
+
+    pub fn schema(&self) -> Arc<Schema> {
+        self.schema.clone()
+    }
+}
