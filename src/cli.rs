@@ -29,8 +29,6 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the Parquet schema of each source and class.
     Schema(ConfigArg),
-    /// Run the Lambda handler once on a Lambda event file.
-    Invoke(InvokeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -91,12 +89,6 @@ pub struct CheckArgs {
     pub verbose: bool,
 }
 
-#[derive(Args, Debug)]
-pub struct InvokeArgs {
-    /// A Lambda event (Kinesis or SQS) as JSON.
-    #[arg(long)]
-    pub event: PathBuf,
-}
 
 pub fn load_catalog(arg: &ConfigArg) -> Result<Catalog, LoadError> {
     match &arg.config {
@@ -288,7 +280,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Invoke(args) => crate::lambda::invoke_file(&args.event),
     }
 }
 

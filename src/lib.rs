@@ -6,7 +6,6 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod input;
-pub mod lambda;
 pub mod mapping;
 pub mod ocsf;
 pub mod output;

@@ -55,9 +55,18 @@ impl CompiledMapping {
     /// Map one event. `uid` becomes `metadata.uid`.
     pub fn map_event(&self, event: &Value, uid: &str) -> MapOutcome {
         let Some(key) = self.matched_field.eval(event).and_then(|v| match_key(&v)) else {
+            if let Some(i) = self.default_plan {
+                return match self.map_with(i, event, uid, "<absent>") {
+                    MapOutcome::Dead(r) => MapOutcome::Dead(DeadReason::new(
+                        r.kind,
+                        format!("matched field `{}` is absent, and with the default mapping: {}", self.matched_field.as_str(), r.message),
+                    )),
+                    other => other,
+                };
+            }
             return MapOutcome::Dead(DeadReason::new(
                 "missing_matched_field",
-                format!("matched field `{}` is absent or not a scalar", self.matched_field.as_str()),
+                format!("matched field `{}` is absent or not a scalar (is this a record of this source?)", self.matched_field.as_str()),
             ));
         };
         let plan_idx = match self.entries.get(&key) {
@@ -79,6 +88,10 @@ impl CompiledMapping {
                 }
             },
         };
+        self.map_with(plan_idx, event, uid, &key)
+    }
+
+    fn map_with(&self, plan_idx: usize, event: &Value, uid: &str, key: &str) -> MapOutcome {
         let plan = &self.plans[plan_idx];
         let class = &self.classes[plan.class];
         let mut rejects: Rejects = Vec::new();

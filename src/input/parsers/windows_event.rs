@@ -109,9 +109,12 @@ pub fn normalize_windows_event(v: Value) -> Result<Value, String> {
     } else if let Some(id) = m.get("EventId").and_then(id_value) {
         m.insert("EventId".into(), id);
     }
-    let desc = match m.get("Description") {
-        Some(Value::String(s)) => Some(parse_description(s)),
-        Some(Value::Object(_)) => None,
+    // NXLog-style records have both the rendered `Message` and Sysmon's own `Description`
+    // data field (the image's file description) at the top level: the message wins.
+    let desc = match (m.get("Message"), m.get("Description")) {
+        (Some(Value::String(s)), _) => Some(parse_description(s)),
+        (_, Some(Value::String(s))) => Some(parse_description(s)),
+        (_, Some(Value::Object(_))) => None,
         _ => match (m.get("Message"), m.get("EventData")) {
             (Some(Value::String(s)), _) => Some(parse_description(s)),
             (_, Some(Value::String(s))) if s.trim_start().starts_with('{') => {
@@ -153,7 +156,7 @@ mod tests {
         let kaw = normalize_windows_event(json!({"EventId": "1", "Description": "Process Create:\r\nProcessId: 4"})).unwrap();
         assert_eq!(kaw["EventId"], json!("1"));
         assert_eq!(kaw["Description"]["ProcessId"], json!("4"));
-        let nx = normalize_windows_event(json!({"EventID": 3, "Message": "Network connection detected:\r\nSourceIp: 10.0.0.1"})).unwrap();
+        let nx = normalize_windows_event(json!({"EventID": 3, "Description": "Edge", "Message": "Network connection detected:\r\nSourceIp: 10.0.0.1"})).unwrap();
         assert_eq!(nx["EventId"], json!(3));
         assert_eq!(nx["Description"]["SourceIp"], json!("10.0.0.1"));
         let az = normalize_windows_event(json!({"EventID": 3, "EventData": "{\"SourcePort\":\"5\"}"})).unwrap();
