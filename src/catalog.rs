@@ -7,24 +7,37 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 use serde_json::Value;
 
-use crate::config::{FormatConfig, MappingFile, PartitionValue, SourceConfig, SourcesConfig};
 use crate::config::sources::Limits;
+use crate::config::{FormatConfig, MappingFile, PartitionValue, SourceConfig, SourcesConfig};
 use crate::input::Parser;
 use crate::mapping::path::CompiledPath;
-use crate::mapping::{compile, CompiledMapping, Diagnostic, Level};
+use crate::mapping::{CompiledMapping, Diagnostic, Level, compile};
 use crate::ocsf::Schema;
 use crate::output::lake::default_location;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is not valid JSON for a {what}: {source}")]
-    Json { path: String, what: &'static str, source: serde_json::Error },
+    Json {
+        path: String,
+        what: &'static str,
+        source: serde_json::Error,
+    },
     #[error("source `{source_name}`: {message}")]
-    Source { source_name: String, message: String },
+    Source {
+        source_name: String,
+        message: String,
+    },
     #[error("mapping {file} cannot be used:\n{}", .diagnostics.iter().filter(|d| d.level == Level::Fatal).map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
-    Mapping { file: String, diagnostics: Vec<Diagnostic> },
+    Mapping {
+        file: String,
+        diagnostics: Vec<Diagnostic>,
+    },
 }
 
 /// How a partition value is found.
@@ -72,7 +85,10 @@ pub struct Folder(pub PathBuf);
 impl FileSource for Folder {
     fn read(&self, name: &str) -> Result<Vec<u8>, LoadError> {
         let p = self.0.join(name);
-        std::fs::read(&p).map_err(|source| LoadError::Io { path: p.display().to_string(), source })
+        std::fs::read(&p).map_err(|source| LoadError::Io {
+            path: p.display().to_string(),
+            source,
+        })
     }
     fn exists(&self, name: &str) -> bool {
         self.0.join(name).is_file()
@@ -87,8 +103,14 @@ pub struct Embedded;
 
 pub const EMBEDDED_FILES: &[(&str, &str)] = &[
     ("sources.json", include_str!("../mappings/sources.json")),
-    ("windows-sysmon.json", include_str!("../mappings/windows-sysmon.json")),
-    ("aws-network-firewall.json", include_str!("../mappings/aws-network-firewall.json")),
+    (
+        "windows-sysmon.json",
+        include_str!("../mappings/windows-sysmon.json"),
+    ),
+    (
+        "aws-network-firewall.json",
+        include_str!("../mappings/aws-network-firewall.json"),
+    ),
     ("aws-alb.json", include_str!("../mappings/aws-alb.json")),
 ];
 
@@ -98,7 +120,10 @@ impl FileSource for Embedded {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, c)| c.as_bytes().to_vec())
-            .ok_or_else(|| LoadError::Io { path: format!("<embedded>/{name}"), source: std::io::ErrorKind::NotFound.into() })
+            .ok_or_else(|| LoadError::Io {
+                path: format!("<embedded>/{name}"),
+                source: std::io::ErrorKind::NotFound.into(),
+            })
     }
     fn exists(&self, name: &str) -> bool {
         EMBEDDED_FILES.iter().any(|(n, _)| *n == name)
@@ -125,7 +150,10 @@ impl Catalog {
     /// Load a sources config file and the mapping files it names (relative to its folder).
     pub fn load(path: &Path) -> Result<Catalog, LoadError> {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         Catalog::load_from(&Folder(dir), &name)
     }
 
@@ -136,24 +164,32 @@ impl Catalog {
 
     pub fn load_from(files: &dyn FileSource, config_name: &str) -> Result<Catalog, LoadError> {
         let bytes = files.read(config_name)?;
-        let cfg: SourcesConfig = serde_json::from_slice(&bytes).map_err(|source| LoadError::Json {
-            path: files.display(config_name),
-            what: "sources config",
-            source,
-        })?;
+        let cfg: SourcesConfig =
+            serde_json::from_slice(&bytes).map_err(|source| LoadError::Json {
+                path: files.display(config_name),
+                what: "sources config",
+                source,
+            })?;
         let schema = Schema::get();
         let mut sources = Vec::new();
         let mut diagnostics = Vec::new();
         let mut notes = Vec::new();
         for k in cfg.extra.keys() {
-            notes.push(format!("{}: unknown key `{k}` ignored", files.display(config_name)));
+            notes.push(format!(
+                "{}: unknown key `{k}` ignored",
+                files.display(config_name)
+            ));
         }
         for sc in &cfg.sources {
             let (source, diags) = build_source(files, sc, schema, &mut notes)?;
             diagnostics.extend(diags);
             sources.push(source);
         }
-        Ok(Catalog { sources, diagnostics, notes })
+        Ok(Catalog {
+            sources,
+            diagnostics,
+            notes,
+        })
     }
 
     pub fn source(&self, name: &str) -> Option<&Source> {
@@ -162,13 +198,21 @@ impl Catalog {
 
     /// The source whose S3 route matches a bucket and key.
     pub fn source_for_object(&self, bucket: &str, key: &str) -> Option<&Source> {
-        self.sources.iter().find(|s| s.s3_routes.iter().any(|(b, re)| b == bucket && re.is_match(key)))
+        self.sources.iter().find(|s| {
+            s.s3_routes
+                .iter()
+                .any(|(b, re)| b == bucket && re.is_match(key))
+        })
     }
 
     /// The source of a Kinesis stream (by name or ARN).
     pub fn source_for_stream(&self, stream_arn: &str) -> Option<&Source> {
         let name = stream_arn.rsplit('/').next().unwrap_or(stream_arn);
-        self.sources.iter().find(|s| s.kinesis_streams.iter().any(|k| k == stream_arn || k == name))
+        self.sources.iter().find(|s| {
+            s.kinesis_streams
+                .iter()
+                .any(|k| k == stream_arn || k == name)
+        })
     }
 
     /// The source named by a payload's metadata field (the reference's routing).
@@ -182,8 +226,15 @@ impl Catalog {
     }
 }
 
-fn partition_rule(v: &Option<PartitionValue>, what: &str, name: &str) -> Result<PartitionRule, LoadError> {
-    let err = |message: String| LoadError::Source { source_name: name.to_string(), message };
+fn partition_rule(
+    v: &Option<PartitionValue>,
+    what: &str,
+    name: &str,
+) -> Result<PartitionRule, LoadError> {
+    let err = |message: String| LoadError::Source {
+        source_name: name.to_string(),
+        message,
+    };
     Ok(match v {
         None => PartitionRule::Default,
         Some(PartitionValue::Fixed(s)) if s.starts_with("$.") => {
@@ -207,26 +258,43 @@ fn build_source(
     notes: &mut Vec<String>,
 ) -> Result<(Source, Vec<Diagnostic>), LoadError> {
     let name = sc.name.clone();
-    let err = |message: String| LoadError::Source { source_name: name.clone(), message };
+    let err = |message: String| LoadError::Source {
+        source_name: name.clone(),
+        message,
+    };
     for k in sc.extra.keys() {
         notes.push(format!("source `{name}`: unknown key `{k}` ignored"));
     }
     let mapping_file = match &sc.mapping_file {
         Some(f) => f.clone(),
         None => {
-            let candidates = [format!("{name}.json"), format!("{}.json", name.replace('-', "_"))];
+            let candidates = [
+                format!("{name}.json"),
+                format!("{}.json", name.replace('-', "_")),
+            ];
             match candidates.iter().find(|c| files.exists(c)) {
                 Some(c) => {
-                    notes.push(format!("source `{name}` has no `mapping_file`; using `{c}`"));
+                    notes.push(format!(
+                        "source `{name}` has no `mapping_file`; using `{c}`"
+                    ));
                     c.clone()
                 }
-                None => return Err(err(format!("no `mapping_file`, and none of {} exists", candidates.join(", ")))),
+                None => {
+                    return Err(err(format!(
+                        "no `mapping_file`, and none of {} exists",
+                        candidates.join(", ")
+                    )));
+                }
             }
         }
     };
     let bytes = files.read(&mapping_file)?;
     let display = files.display(&mapping_file);
-    let mf = MappingFile::from_slice(&bytes).map_err(|source| LoadError::Json { path: display.clone(), what: "mapping file", source })?;
+    let mf = MappingFile::from_slice(&bytes).map_err(|source| LoadError::Json {
+        path: display.clone(),
+        what: "mapping file",
+        source,
+    })?;
     if mf.custom_source_events.source_name != name {
         notes.push(format!(
             "source `{name}`: mapping {display} says source_name `{}`",
@@ -235,7 +303,10 @@ fn build_source(
     }
     let (compiled, diags) = compile(&display, &mf, schema);
     let Some(mapping) = compiled else {
-        return Err(LoadError::Mapping { file: display, diagnostics: diags });
+        return Err(LoadError::Mapping {
+            file: display,
+            diagnostics: diags,
+        });
     };
 
     let format = match (&sc.format, sc.preprocessor_module.as_deref()) {
@@ -263,7 +334,10 @@ fn build_source(
         if let Some(k) = &input.kinesis {
             kinesis_streams = k.streams.clone();
             if let Some(f) = &k.metadata_field {
-                kinesis_metadata_field = Some(metadata_path(f).map_err(|e| err(format!("input.kinesis.metadata_field: {e}")))?);
+                kinesis_metadata_field = Some(
+                    metadata_path(f)
+                        .map_err(|e| err(format!("input.kinesis.metadata_field: {e}")))?,
+                );
             }
         }
         for s in &input.s3 {
@@ -271,16 +345,30 @@ fn build_source(
         }
     }
     if let Some(paths) = &sc.input_paths {
-        if let Some(k) = paths.get("kinesis").filter(|k| k.get("enabled").and_then(Value::as_bool).unwrap_or(true)) {
+        if let Some(k) = paths
+            .get("kinesis")
+            .filter(|k| k.get("enabled").and_then(Value::as_bool).unwrap_or(true))
+        {
             if let Some(f) = k.get("metadata_field").and_then(Value::as_str) {
-                kinesis_metadata_field = Some(metadata_path(f).map_err(|e| err(format!("input_paths.kinesis.metadata_field: {e}")))?);
+                kinesis_metadata_field = Some(
+                    metadata_path(f)
+                        .map_err(|e| err(format!("input_paths.kinesis.metadata_field: {e}")))?,
+                );
             }
             if let Some(s) = k.get("stream_name").and_then(Value::as_str) {
                 kinesis_streams.push(s.to_string());
             }
         }
-        if let Some(s3) = paths.get("s3").filter(|k| k.get("enabled").and_then(Value::as_bool).unwrap_or(true)) {
-            for b in s3.get("source_buckets").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(s3) = paths
+            .get("s3")
+            .filter(|k| k.get("enabled").and_then(Value::as_bool).unwrap_or(true))
+        {
+            for b in s3
+                .get("source_buckets")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(bucket) = b.get("bucket_name").and_then(Value::as_str) {
                     let prefix = b.get("prefix").and_then(Value::as_str).unwrap_or("");
                     s3_routes.push((bucket.to_string(), glob_prefix(prefix)));
@@ -291,13 +379,23 @@ fn build_source(
 
     let mut locations = Vec::new();
     for c in &mapping.classes {
-        let loc = sc.classes.get(&c.name).and_then(|o| o.location.clone()).unwrap_or_else(|| default_location(&name, &c.name));
+        let loc = sc
+            .classes
+            .get(&c.name)
+            .and_then(|o| o.location.clone())
+            .unwrap_or_else(|| default_location(&name, &c.name));
         locations.push(loc);
     }
-    let known: HashMap<&str, ()> = mapping.classes.iter().map(|c| (c.name.as_str(), ())).collect();
+    let known: HashMap<&str, ()> = mapping
+        .classes
+        .iter()
+        .map(|c| (c.name.as_str(), ()))
+        .collect();
     for k in sc.classes.keys() {
         if !known.contains_key(k.as_str()) {
-            notes.push(format!("source `{name}`: `classes.{k}` names a class its mapping never writes"));
+            notes.push(format!(
+                "source `{name}`: `classes.{k}` names a class its mapping never writes"
+            ));
         }
     }
     let source = Source {
@@ -316,5 +414,9 @@ fn build_source(
 }
 
 fn metadata_path(f: &str) -> Result<CompiledPath, String> {
-    if f.starts_with('$') { CompiledPath::parse(f) } else { CompiledPath::parse(&format!("$['{}']", f.replace('\'', "\\'"))) }
+    if f.starts_with('$') {
+        CompiledPath::parse(f)
+    } else {
+        CompiledPath::parse(&format!("$['{}']", f.replace('\'', "\\'")))
+    }
 }

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser as ClapParser, Subcommand};
 
 use crate::catalog::{Catalog, LoadError};
@@ -13,7 +13,11 @@ use crate::mapping::{Diagnostic, Level};
 use crate::output::arrow_schema::data_type;
 
 #[derive(ClapParser, Debug)]
-#[command(name = "ocsf-transform", version, about = "Map security logs to OCSF 1.1.0 Parquet in the Amazon Security Lake layout")]
+#[command(
+    name = "ocsf-transform",
+    version,
+    about = "Map security logs to OCSF 1.1.0 Parquet in the Amazon Security Lake layout"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -89,11 +93,12 @@ pub struct CheckArgs {
     pub verbose: bool,
 }
 
-
 pub fn load_catalog(arg: &ConfigArg) -> Result<Catalog, LoadError> {
     match &arg.config {
         Some(p) => Catalog::load(p),
-        None if Path::new("mappings/sources.json").is_file() => Catalog::load(Path::new("mappings/sources.json")),
+        None if Path::new("mappings/sources.json").is_file() => {
+            Catalog::load(Path::new("mappings/sources.json"))
+        }
         None => Catalog::embedded(),
     }
 }
@@ -108,9 +113,15 @@ fn collect_inputs(inputs: &[String]) -> Result<Vec<PathBuf>> {
             let mut stack = vec![p];
             let mut files = Vec::new();
             while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d).with_context(|| format!("reading folder {}", d.display()))? {
+                for e in std::fs::read_dir(&d)
+                    .with_context(|| format!("reading folder {}", d.display()))?
+                {
                     let path = e?.path();
-                    if path.is_dir() { stack.push(path) } else { files.push(path) }
+                    if path.is_dir() {
+                        stack.push(path)
+                    } else {
+                        files.push(path)
+                    }
                 }
             }
             files.sort();
@@ -126,30 +137,60 @@ fn collect_inputs(inputs: &[String]) -> Result<Vec<PathBuf>> {
 
 fn batch_name(inputs: &[PathBuf]) -> String {
     let joined: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
-    format!("cli-{:016x}", xxhash_rust::xxh3::xxh3_64(joined.join("\n").as_bytes()))
+    format!(
+        "cli-{:016x}",
+        xxhash_rust::xxh3::xxh3_64(joined.join("\n").as_bytes())
+    )
 }
 
-fn run_inputs<'a>(catalog: &'a Catalog, args: &InputArgs, preview: Option<usize>) -> Result<Batch<'a>> {
+fn run_inputs<'a>(
+    catalog: &'a Catalog,
+    args: &InputArgs,
+    preview: Option<usize>,
+) -> Result<Batch<'a>> {
     let source = catalog.source(&args.source).with_context(|| {
-        format!("no source `{}` in the config (have: {})", args.source, catalog.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "))
+        format!(
+            "no source `{}` in the config (have: {})",
+            args.source,
+            catalog
+                .sources
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     })?;
     let inputs = collect_inputs(&args.inputs)?;
-    let defaults = PartitionDefaults { account: args.account_id.clone(), region: args.region.clone() };
+    let defaults = PartitionDefaults {
+        account: args.account_id.clone(),
+        region: args.region.clone(),
+    };
     let mut batch = Batch::new(source, batch_name(&inputs), defaults);
     if let Some(n) = preview {
         batch = batch.with_preview(n);
     }
-    let total: u64 = inputs.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
-    let bar = (preview.is_none() && std::io::stderr().is_terminal() && total > 8 << 20).then(|| {
-        let b = indicatif::ProgressBar::new(total);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar =
+        (preview.is_none() && std::io::stderr().is_terminal() && total > 8 << 20).then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
+            );
+            b
+        });
     for p in &inputs {
-        let name = if p.as_os_str() == "-" { "<stdin>".to_string() } else { p.display().to_string() };
+        let name = if p.as_os_str() == "-" {
+            "<stdin>".to_string()
+        } else {
+            p.display().to_string()
+        };
         let reader: Box<dyn Read> = if p.as_os_str() == "-" {
             Box::new(std::io::stdin().lock())
         } else {
@@ -187,7 +228,13 @@ fn write_output(out: &Path, output: &BatchOutput) -> Result<()> {
 }
 
 pub fn print_summary(source: &str, stats: &Stats) {
-    eprintln!("source {source}: {} events in, {} rows written, {} dead-lettered, {} ignored", stats.events_in, stats.written(), stats.dead(), stats.ignored);
+    eprintln!(
+        "source {source}: {} events in, {} rows written, {} dead-lettered, {} ignored",
+        stats.events_in,
+        stats.written(),
+        stats.dead(),
+        stats.ignored
+    );
     for (c, n) in &stats.rows_written {
         eprintln!("  rows {c}: {n}");
     }
@@ -220,7 +267,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             write_output(&args.out, &output)?;
             print_summary(&source, &output.stats);
             for o in &output.objects {
-                eprintln!("  wrote {} ({} rows)", args.out.join(&o.key).display(), o.rows);
+                eprintln!(
+                    "  wrote {} ({} rows)",
+                    args.out.join(&o.key).display(),
+                    o.rows
+                );
             }
             if let Some(d) = &output.dead_letters {
                 eprintln!("  dead letters in {}", args.out.join(&d.key).display());
@@ -232,7 +283,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     "objects": output.objects.iter().map(|o| serde_json::json!({"key": o.key, "rows": o.rows, "class": o.class, "bytes": o.body.len()})).collect::<Vec<_>>(),
                     "dead_letters": output.dead_letters.as_ref().map(|d| d.key.clone()),
                 });
-                std::fs::write(r, serde_json::to_vec_pretty(&report)?).with_context(|| format!("writing report {}", r.display()))?;
+                std::fs::write(r, serde_json::to_vec_pretty(&report)?)
+                    .with_context(|| format!("writing report {}", r.display()))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -247,9 +299,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => {
             let (diags, notes) = match &args.mapping {
                 Some(m) => {
-                    let bytes = std::fs::read(m).with_context(|| format!("reading {}", m.display()))?;
-                    let mf = crate::config::MappingFile::from_slice(&bytes).with_context(|| format!("{} is not a valid mapping file", m.display()))?;
-                    let (_, diags) = crate::mapping::compile(&m.display().to_string(), &mf, crate::ocsf::Schema::get());
+                    let bytes =
+                        std::fs::read(m).with_context(|| format!("reading {}", m.display()))?;
+                    let mf = crate::config::MappingFile::from_slice(&bytes)
+                        .with_context(|| format!("{} is not a valid mapping file", m.display()))?;
+                    let (_, diags) = crate::mapping::compile(
+                        &m.display().to_string(),
+                        &mf,
+                        crate::ocsf::Schema::get(),
+                    );
                     (diags, Vec::new())
                 }
                 None => match load_catalog(&args.config) {
@@ -265,7 +323,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let errors = diags.iter().filter(|d| d.level != Level::Warning).count();
             let warnings = diags.len() - errors;
             println!("{errors} error(s), {warnings} warning(s)");
-            Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if errors > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Schema(args) => {
             let catalog = load_catalog(&args)?;

@@ -10,12 +10,12 @@ use serde_json::Value;
 
 use crate::catalog::{PartitionRule, Source};
 use crate::input::parsers::LineResult;
-use crate::input::{open_decoded, Frame, LineReader};
+use crate::input::{Frame, LineReader, open_decoded};
+use crate::mapping::MapOutcome;
 use crate::mapping::convert::raw_text;
 use crate::mapping::time::event_day;
-use crate::mapping::MapOutcome;
 use crate::output::columns::RecordColumns;
-use crate::output::dead_letter::{dead_letter_key, encode_lines, DeadLetter, Origin, Reason};
+use crate::output::dead_letter::{DeadLetter, Origin, Reason, dead_letter_key, encode_lines};
 use crate::output::lake::object_key;
 use crate::output::parquet_file::{encode, sort_by_time};
 
@@ -73,9 +73,15 @@ pub struct InputError {
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
     #[error("encoding Parquet for {key}: {source}")]
-    Parquet { key: String, source: parquet::errors::ParquetError },
+    Parquet {
+        key: String,
+        source: parquet::errors::ParquetError,
+    },
     #[error("sorting rows for {key}: {source}")]
-    Arrow { key: String, source: arrow::error::ArrowError },
+    Arrow {
+        key: String,
+        source: arrow::error::ArrowError,
+    },
 }
 
 /// One object to store.
@@ -129,8 +135,20 @@ fn uid_for(input: &str, position: u64) -> String {
 
 impl<'a> Batch<'a> {
     /// `name` names the objects this batch writes; the same input must give the same name.
-    pub fn new(source: &'a Source, name: impl Into<String>, defaults: PartitionDefaults) -> Batch<'a> {
-        Batch { source, name: name.into(), defaults, groups: BTreeMap::new(), dead: Vec::new(), stats: Stats::default(), preview: None }
+    pub fn new(
+        source: &'a Source,
+        name: impl Into<String>,
+        defaults: PartitionDefaults,
+    ) -> Batch<'a> {
+        Batch {
+            source,
+            name: name.into(),
+            defaults,
+            groups: BTreeMap::new(),
+            dead: Vec::new(),
+            stats: Stats::default(),
+            preview: None,
+        }
     }
 
     /// Keep the OCSF JSON of the first `n` events (see `preview`).
@@ -161,7 +179,12 @@ impl<'a> Batch<'a> {
 
     /// Read one input (any compression) and add its events. `key` is the S3 key, for partition
     /// values captured from it.
-    pub fn add_input<R: Read>(&mut self, input: &str, key: Option<&str>, reader: R) -> Result<(), InputError> {
+    pub fn add_input<R: Read>(
+        &mut self,
+        input: &str,
+        key: Option<&str>,
+        reader: R,
+    ) -> Result<(), InputError> {
         let limits = self.source.limits.clone();
         let fail = |position: u64, e: std::io::Error| InputError {
             input: input.to_string(),
@@ -177,7 +200,8 @@ impl<'a> Batch<'a> {
             ),
             message: e.to_string(),
         };
-        let (_, mut r) = open_decoded(reader, limits.max_decompressed_bytes).map_err(|e| fail(0, e))?;
+        let (_, mut r) =
+            open_decoded(reader, limits.max_decompressed_bytes).map_err(|e| fail(0, e))?;
         if self.source.parser.is_document() {
             let mut buf = Vec::new();
             r.read_to_end(&mut buf).map_err(|e| fail(0, e))?;
@@ -205,7 +229,10 @@ impl<'a> Batch<'a> {
             let pos = lines.line_no;
             match frame {
                 Frame::TooLong { len } => {
-                    let msg = format!("line of {len} bytes exceeds the limit of {} bytes (first bytes kept)", limits.max_line_bytes);
+                    let msg = format!(
+                        "line of {len} bytes exceeds the limit of {} bytes (first bytes kept)",
+                        limits.max_line_bytes
+                    );
                     let raw = buf[..buf.len().min(4096)].to_vec();
                     self.add_event(input, pos, Some(&raw), Err(msg), key);
                 }
@@ -225,23 +252,53 @@ impl<'a> Batch<'a> {
 
     /// Record an input that failed part-way as a dead letter (when a retry cannot help).
     pub fn dead_letter_input(&mut self, err: &InputError) {
-        self.push_dead(&err.input, err.position + 1, "read_error", err.message.clone(), String::new());
+        self.push_dead(
+            &err.input,
+            err.position + 1,
+            "read_error",
+            err.message.clone(),
+            String::new(),
+        );
     }
 
-    fn push_dead(&mut self, input: &str, position: u64, kind: &'static str, message: String, raw: String) {
-        *self.stats.dead_lettered.entry(kind.to_string()).or_default() += 1;
+    fn push_dead(
+        &mut self,
+        input: &str,
+        position: u64,
+        kind: &'static str,
+        message: String,
+        raw: String,
+    ) {
+        *self
+            .stats
+            .dead_lettered
+            .entry(kind.to_string())
+            .or_default() += 1;
         self.capture(|| serde_json::json!({"dead_letter": {"input": input, "position": position, "kind": kind, "message": message}}));
         tracing::debug!(source = %self.source.name, input, position, reason = kind, "dead letter");
         self.dead.push(DeadLetter {
             source: self.source.name.clone(),
-            origin: Origin { input: input.to_string(), position },
-            reason: Reason { kind: kind.to_string(), message },
+            origin: Origin {
+                input: input.to_string(),
+                position,
+            },
+            reason: Reason {
+                kind: kind.to_string(),
+                message,
+            },
             raw,
         });
     }
 
     /// Add one event (or a record that failed to parse, with the reason).
-    pub fn add_event(&mut self, input: &str, position: u64, raw: Option<&[u8]>, parsed: Result<Value, String>, key: Option<&str>) {
+    pub fn add_event(
+        &mut self,
+        input: &str,
+        position: u64,
+        raw: Option<&[u8]>,
+        parsed: Result<Value, String>,
+        key: Option<&str>,
+    ) {
         self.stats.events_in += 1;
         let raw_string = |ev: Option<&Value>| match (raw, ev) {
             (Some(b), _) => String::from_utf8_lossy(b).into_owned(),
@@ -264,40 +321,92 @@ impl<'a> Batch<'a> {
                 self.push_dead(input, position, reason.kind, reason.message, r);
             }
             MapOutcome::Mapped(rec) => {
-                let account = match self.partition(&self.source.account, &event, key, &self.defaults.account) {
-                    Ok(a) => a,
-                    Err(m) => return self.push_dead(input, position, "partition", format!("accountId: {m}"), raw_string(Some(&event))),
-                };
-                let region = match self.partition(&self.source.region, &event, key, &self.defaults.region) {
-                    Ok(a) => a,
-                    Err(m) => return self.push_dead(input, position, "partition", format!("region: {m}"), raw_string(Some(&event))),
-                };
+                let account =
+                    match self.partition(&self.source.account, &event, key, &self.defaults.account)
+                    {
+                        Ok(a) => a,
+                        Err(m) => {
+                            return self.push_dead(
+                                input,
+                                position,
+                                "partition",
+                                format!("accountId: {m}"),
+                                raw_string(Some(&event)),
+                            );
+                        }
+                    };
+                let region =
+                    match self.partition(&self.source.region, &event, key, &self.defaults.region) {
+                        Ok(a) => a,
+                        Err(m) => {
+                            return self.push_dead(
+                                input,
+                                position,
+                                "partition",
+                                format!("region: {m}"),
+                                raw_string(Some(&event)),
+                            );
+                        }
+                    };
                 let class = &self.source.mapping.classes[rec.class];
                 if rec.warnings.unconvertible > 0 {
-                    *self.stats.warnings.entry("unconvertible_value".into()).or_default() += rec.warnings.unconvertible as u64;
+                    *self
+                        .stats
+                        .warnings
+                        .entry("unconvertible_value".into())
+                        .or_default() += rec.warnings.unconvertible as u64;
                 }
                 if rec.warnings.overridden > 0 {
-                    *self.stats.warnings.entry("derived_value_overrode_mapping".into()).or_default() += rec.warnings.overridden as u64;
+                    *self
+                        .stats
+                        .warnings
+                        .entry("derived_value_overrode_mapping".into())
+                        .or_default() += rec.warnings.overridden as u64;
                 }
-                *self.stats.rows_written.entry(class.name.clone()).or_default() += 1;
+                *self
+                    .stats
+                    .rows_written
+                    .entry(class.name.clone())
+                    .or_default() += 1;
                 if self.preview.is_some() {
                     let shape = crate::mapping::Shape::Struct(class.shape.clone());
                     let json = crate::mapping::Val::Struct(rec.root.clone()).to_json(&shape);
                     self.capture(|| json);
                 }
-                let gk = GroupKey { class: rec.class, account, region, day: event_day(rec.time) };
-                self.groups.entry(gk).or_insert_with(|| RecordColumns::new(&class.shape)).append(&rec.root);
+                let gk = GroupKey {
+                    class: rec.class,
+                    account,
+                    region,
+                    day: event_day(rec.time),
+                };
+                self.groups
+                    .entry(gk)
+                    .or_insert_with(|| RecordColumns::new(&class.shape))
+                    .append(&rec.root);
             }
         }
     }
 
-    fn partition(&self, rule: &PartitionRule, event: &Value, key: Option<&str>, default: &str) -> Result<String, String> {
+    fn partition(
+        &self,
+        rule: &PartitionRule,
+        event: &Value,
+        key: Option<&str>,
+        default: &str,
+    ) -> Result<String, String> {
         match rule {
             PartitionRule::Default => Ok(default.to_string()),
             PartitionRule::Fixed(s) => Ok(s.clone()),
-            PartitionRule::Path(p) => p.eval(event).map(|v| raw_text(&v)).ok_or_else(|| format!("`{}` is absent", p.as_str())),
+            PartitionRule::Path(p) => p
+                .eval(event)
+                .map(|v| raw_text(&v))
+                .ok_or_else(|| format!("`{}` is absent", p.as_str())),
             PartitionRule::KeyRegex(re) => match key {
-                Some(k) => Ok(re.captures(k).and_then(|c| c.get(1)).map(|m| m.as_str().to_string()).unwrap_or_else(|| default.to_string())),
+                Some(k) => Ok(re
+                    .captures(k)
+                    .and_then(|c| c.get(1))
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_else(|| default.to_string())),
                 None => Ok(default.to_string()),
             },
         }
@@ -314,12 +423,29 @@ impl<'a> Batch<'a> {
         let groups = std::mem::take(&mut self.groups);
         for (gk, mut cols) in groups {
             let class = &self.source.mapping.classes[gk.class];
-            let key = object_key(&self.source.locations[gk.class], &gk.region, &gk.account, &gk.day, &self.name);
+            let key = object_key(
+                &self.source.locations[gk.class],
+                &gk.region,
+                &gk.account,
+                &gk.day,
+                &self.name,
+            );
             let rows = cols.rows() as u64;
             let batch = cols.finish();
-            let sorted = sort_by_time(&batch).map_err(|source| EncodeError::Arrow { key: key.clone(), source })?;
-            let body = encode(cols.schema(), &[sorted]).map_err(|source| EncodeError::Parquet { key: key.clone(), source })?;
-            objects.push(OutputObject { key, body, rows, class: class.name.clone() });
+            let sorted = sort_by_time(&batch).map_err(|source| EncodeError::Arrow {
+                key: key.clone(),
+                source,
+            })?;
+            let body = encode(cols.schema(), &[sorted]).map_err(|source| EncodeError::Parquet {
+                key: key.clone(),
+                source,
+            })?;
+            objects.push(OutputObject {
+                key,
+                body,
+                rows,
+                class: class.name.clone(),
+            });
         }
         let dead_letters = (!self.dead.is_empty()).then(|| OutputObject {
             key: dead_letter_key(dead_letter_prefix, &self.source.name, &self.name),
@@ -327,6 +453,10 @@ impl<'a> Batch<'a> {
             rows: self.dead.len() as u64,
             class: String::new(),
         });
-        Ok(BatchOutput { objects, dead_letters, stats: self.stats })
+        Ok(BatchOutput {
+            objects,
+            dead_letters,
+            stats: self.stats,
+        })
     }
 }

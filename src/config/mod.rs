@@ -5,4 +5,6 @@ pub mod mapping_file;
 pub mod sources;
 
 pub use mapping_file::{EventMapping, MappingFile, SourceEvents, TimestampSpec};
-pub use sources::{ClassOutput, FormatConfig, InputConfig, PartitionValue, SourceConfig, SourcesConfig};
+pub use sources::{
+    ClassOutput, FormatConfig, InputConfig, PartitionValue, SourceConfig, SourcesConfig,
+};

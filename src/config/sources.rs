@@ -149,6 +149,9 @@ fn default_max_input() -> u64 {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_line_bytes: default_max_line(), max_decompressed_bytes: default_max_input() }
+        Limits {
+            max_line_bytes: default_max_line(),
+            max_decompressed_bytes: default_max_input(),
+        }
     }
 }

@@ -27,7 +27,10 @@ impl<R: Read> Read for CapReader<R> {
         if self.read > self.limit {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("decompressed input exceeds the limit of {} bytes", self.limit),
+                format!(
+                    "decompressed input exceeds the limit of {} bytes",
+                    self.limit
+                ),
             ));
         }
         Ok(n)
@@ -35,7 +38,10 @@ impl<R: Read> Read for CapReader<R> {
 }
 
 /// Detect the compression of `r` and return a buffered reader of its decompressed bytes.
-pub fn open_decoded<'a, R: Read + 'a>(r: R, limit: u64) -> io::Result<(Compression, Box<dyn BufRead + 'a>)> {
+pub fn open_decoded<'a, R: Read + 'a>(
+    r: R,
+    limit: u64,
+) -> io::Result<(Compression, Box<dyn BufRead + 'a>)> {
     let mut br = BufReader::with_capacity(64 * 1024, r);
     let head = br.fill_buf()?;
     let kind = if head.starts_with(&GZIP_MAGIC) {
@@ -50,7 +56,11 @@ pub fn open_decoded<'a, R: Read + 'a>(r: R, limit: u64) -> io::Result<(Compressi
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(br)?),
         Compression::None => Box::new(br),
     };
-    let capped = CapReader { inner: reader, read: 0, limit };
+    let capped = CapReader {
+        inner: reader,
+        read: 0,
+        limit,
+    };
     Ok((kind, Box::new(BufReader::with_capacity(256 * 1024, capped))))
 }
 
@@ -84,7 +94,12 @@ mod tests {
     fn caps_and_truncation_are_errors() {
         let (_, mut r) = open_decoded(&b"0123456789"[..], 5).unwrap();
         let mut s = String::new();
-        assert!(r.read_to_string(&mut s).unwrap_err().to_string().contains("exceeds the limit"));
+        assert!(
+            r.read_to_string(&mut s)
+                .unwrap_err()
+                .to_string()
+                .contains("exceeds the limit")
+        );
         let data = gz(b"hello world\n");
         let (_, mut r) = open_decoded(&data[..data.len() - 6], 1 << 20).unwrap();
         assert!(r.read_to_string(&mut s).is_err());

@@ -13,12 +13,18 @@ pub struct LineReader<R> {
 pub enum Frame {
     Line,
     /// The line exceeded the cap; its first `max_line` bytes are in the buffer.
-    TooLong { len: u64 },
+    TooLong {
+        len: u64,
+    },
 }
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R, max_line: usize) -> Self {
-        LineReader { inner, max_line, line_no: 0 }
+        LineReader {
+            inner,
+            max_line,
+            line_no: 0,
+        }
     }
 
     /// Read the next line (without its `\n` / `\r\n`) into `buf`.
@@ -36,7 +42,11 @@ impl<R: BufRead> LineReader<R> {
                 Some(i) => (i + 1, true),
                 None => (chunk.len(), false),
             };
-            let content = if done { &chunk[..take - 1] } else { &chunk[..take] };
+            let content = if done {
+                &chunk[..take - 1]
+            } else {
+                &chunk[..take]
+            };
             let room = self.max_line.saturating_sub(buf.len());
             buf.extend_from_slice(&content[..content.len().min(room)]);
             total += content.len() as u64;
@@ -74,7 +84,10 @@ mod tests {
         let mut buf = Vec::new();
         assert!(matches!(r.next(&mut buf).unwrap(), Some(Frame::Line)));
         assert_eq!(buf, b"ab");
-        assert!(matches!(r.next(&mut buf).unwrap(), Some(Frame::TooLong { len: 6 })));
+        assert!(matches!(
+            r.next(&mut buf).unwrap(),
+            Some(Frame::TooLong { len: 6 })
+        ));
         assert!(matches!(r.next(&mut buf).unwrap(), Some(Frame::Line)));
         assert_eq!((buf.as_slice(), r.line_no), (&b"ij"[..], 3));
         assert!(r.next(&mut buf).unwrap().is_none());

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::compile::{match_key, CompiledClass, CompiledMapping, Plan, ValueSource};
-use super::convert::{convert, flatten_into, is_absent, raw_text, Rejects};
+use super::compile::{CompiledClass, CompiledMapping, Plan, ValueSource, match_key};
+use super::convert::{Rejects, convert, flatten_into, is_absent, raw_text};
 use super::shape::{Shape, StructShape};
 use super::time::TimeFormat;
 use super::value::Val;
@@ -23,7 +23,10 @@ pub struct DeadReason {
 
 impl DeadReason {
     pub fn new(kind: &'static str, message: impl Into<String>) -> DeadReason {
-        DeadReason { kind, message: message.into() }
+        DeadReason {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -59,14 +62,21 @@ impl CompiledMapping {
                 return match self.map_with(i, event, uid, "<absent>") {
                     MapOutcome::Dead(r) => MapOutcome::Dead(DeadReason::new(
                         r.kind,
-                        format!("matched field `{}` is absent, and with the default mapping: {}", self.matched_field.as_str(), r.message),
+                        format!(
+                            "matched field `{}` is absent, and with the default mapping: {}",
+                            self.matched_field.as_str(),
+                            r.message
+                        ),
                     )),
                     other => other,
                 };
             }
             return MapOutcome::Dead(DeadReason::new(
                 "missing_matched_field",
-                format!("matched field `{}` is absent or not a scalar (is this a record of this source?)", self.matched_field.as_str()),
+                format!(
+                    "matched field `{}` is absent or not a scalar (is this a record of this source?)",
+                    self.matched_field.as_str()
+                ),
             ));
         };
         let plan_idx = match self.entries.get(&key) {
@@ -75,7 +85,11 @@ impl CompiledMapping {
             None if self.unmappable.contains_key(&key) => {
                 return MapOutcome::Dead(DeadReason::new(
                     "unmappable",
-                    format!("`{}` = \"{key}\": {}", self.matched_field.as_str(), self.unmappable[&key]),
+                    format!(
+                        "`{}` = \"{key}\": {}",
+                        self.matched_field.as_str(),
+                        self.unmappable[&key]
+                    ),
                 ));
             }
             None => match self.default_plan {
@@ -83,7 +97,11 @@ impl CompiledMapping {
                 None => {
                     return MapOutcome::Dead(DeadReason::new(
                         "no_mapping",
-                        format!("no mapping for `{}` = \"{key}\" in {}", self.matched_field.as_str(), self.file),
+                        format!(
+                            "no mapping for `{}` = \"{key}\" in {}",
+                            self.matched_field.as_str(),
+                            self.file
+                        ),
                     ));
                 }
             },
@@ -97,7 +115,10 @@ impl CompiledMapping {
         let mut rejects: Rejects = Vec::new();
         let mut extras: Vec<(String, String)> = Vec::new();
         let mut root = vec![Val::Null; class.shape.fields.len()];
-        let ev = Eval { event, tf: &self.time_format };
+        let ev = Eval {
+            event,
+            tf: &self.time_format,
+        };
         for (i, p) in &plan.members {
             if *i == usize::MAX {
                 if let Plan::MapEntries(entries) = p {
@@ -107,14 +128,20 @@ impl CompiledMapping {
             }
             root[*i] = ev.eval(p, &class.shape.fields[*i].shape, &mut rejects, &mut extras);
         }
-        let mut warnings = Warnings { unconvertible: rejects.len() as u32, overridden: 0 };
+        let mut warnings = Warnings {
+            unconvertible: rejects.len() as u32,
+            overridden: 0,
+        };
         derive(class, &mut root, uid, rejects, extras, &mut warnings);
         let time = match root[class.idx.time] {
             Val::Int(t) => t,
             _ => {
                 return MapOutcome::Dead(DeadReason::new(
                     "missing_time",
-                    format!("`time` is absent or not a time (class {}, matched value \"{key}\")", class.name),
+                    format!(
+                        "`time` is absent or not a time (class {}, matched value \"{key}\")",
+                        class.name
+                    ),
                 ));
             }
         };
@@ -124,10 +151,19 @@ impl CompiledMapping {
         if !problems.is_empty() {
             return MapOutcome::Dead(DeadReason::new(
                 "missing_required",
-                format!("not valid {} (matched value \"{key}\"): {}", class.name, problems.join("; ")),
+                format!(
+                    "not valid {} (matched value \"{key}\"): {}",
+                    class.name,
+                    problems.join("; ")
+                ),
             ));
         }
-        MapOutcome::Mapped(MappedRecord { class: plan.class, time, root, warnings })
+        MapOutcome::Mapped(MappedRecord {
+            class: plan.class,
+            time,
+            root,
+            warnings,
+        })
     }
 }
 
@@ -144,18 +180,30 @@ impl<'a> Eval<'a> {
         match src {
             ValueSource::Literal(v) => Some(Cow::Borrowed(v)),
             ValueSource::Path(p) => p.eval(self.event),
-            ValueSource::Enum { evaluate, values, other } => {
+            ValueSource::Enum {
+                evaluate,
+                values,
+                other,
+            } => {
                 let key = evaluate.eval(self.event).and_then(|v| match_key(&v));
                 match key.and_then(|k| values.get(&k)) {
                     Some(v) => Some(Cow::Borrowed(v)),
                     None => other.as_ref().map(Cow::Borrowed),
                 }
             }
-            ValueSource::Coalesce(items) => items.iter().find_map(|s| self.source(s).filter(|v| !is_absent(v))),
+            ValueSource::Coalesce(items) => items
+                .iter()
+                .find_map(|s| self.source(s).filter(|v| !is_absent(v))),
         }
     }
 
-    fn eval(&self, p: &Plan, shape: &Shape, rejects: &mut Rejects, extras: &mut Vec<(String, String)>) -> Val {
+    fn eval(
+        &self,
+        p: &Plan,
+        shape: &Shape,
+        rejects: &mut Rejects,
+        extras: &mut Vec<(String, String)>,
+    ) -> Val {
         match p {
             Plan::Const(v) => v.clone(),
             Plan::Leaf(src, path) => match self.source(src) {
@@ -163,7 +211,9 @@ impl<'a> Eval<'a> {
                 _ => Val::Null,
             },
             Plan::Struct(members, width) => {
-                let Shape::Struct(st) = shape else { return Val::Null };
+                let Shape::Struct(st) = shape else {
+                    return Val::Null;
+                };
                 let mut vals = vec![Val::Null; *width];
                 for (i, m) in members {
                     vals[*i] = self.eval(m, &st.fields[*i].shape, rejects, extras);
@@ -171,7 +221,9 @@ impl<'a> Eval<'a> {
                 Val::Struct(vals).normalize_empty()
             }
             Plan::ListOfOne(inner) => {
-                let Shape::List(item) = shape else { return Val::Null };
+                let Shape::List(item) = shape else {
+                    return Val::Null;
+                };
                 match self.eval(inner, item, rejects, extras) {
                     Val::Null => Val::Null,
                     v => Val::List(vec![v]),
@@ -225,9 +277,16 @@ fn derive(
         root[idx.severity_id] = Val::Int(0);
     }
     let activity = root[idx.activity_id].as_int().unwrap_or(0);
-    set_int(&mut root[idx.type_uid], class.uid * 100 + activity, warnings);
+    set_int(
+        &mut root[idx.type_uid],
+        class.uid * 100 + activity,
+        warnings,
+    );
 
-    let meta_shape = class.shape.fields[idx.metadata].shape.as_struct().expect("metadata struct");
+    let meta_shape = class.shape.fields[idx.metadata]
+        .shape
+        .as_struct()
+        .expect("metadata struct");
     let mut unmapped_extra: Vec<(String, String)> = Vec::new();
     if !matches!(root[idx.metadata], Val::Struct(_)) {
         root[idx.metadata] = Val::Struct(vec![Val::Null; meta_shape.fields.len()]);
@@ -247,7 +306,10 @@ fn derive(
             items.retain(|p| {
                 let ok = p.as_str().is_some_and(|s| known.iter().any(|k| k == s));
                 if !ok {
-                    unmapped_extra.push(("metadata.profiles".into(), p.as_str().unwrap_or_default().to_string()));
+                    unmapped_extra.push((
+                        "metadata.profiles".into(),
+                        p.as_str().unwrap_or_default().to_string(),
+                    ));
                 }
                 ok
             });
@@ -292,7 +354,10 @@ fn active_profiles(class: &CompiledClass, root: &[Val]) -> Vec<String> {
         return Vec::new();
     };
     match &meta[pi] {
-        Val::List(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        Val::List(items) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -305,12 +370,21 @@ fn profile_active(f: &super::shape::Field, profiles: &[String]) -> bool {
 }
 
 /// Required enums default to 0 (Unknown); enum siblings carry the caption of their id.
-fn fill_struct(st: &StructShape, members: &mut [Val], profiles: &[String], warnings: &mut Warnings) {
+fn fill_struct(
+    st: &StructShape,
+    members: &mut [Val],
+    profiles: &[String],
+    warnings: &mut Warnings,
+) {
     for (i, f) in st.fields.iter().enumerate() {
         if let Shape::Scalar(sc) = &f.shape
             && let Some(info) = &sc.enum_info
         {
-            if members[i].is_null() && f.required && profile_active(f, profiles) && info.captions.contains_key(&0) {
+            if members[i].is_null()
+                && f.required
+                && profile_active(f, profiles)
+                && info.captions.contains_key(&0)
+            {
                 members[i] = Val::Int(0);
             }
             if let (Val::Int(id), Some(j)) = (&members[i], st.sibling_of[i]) {
@@ -347,8 +421,20 @@ fn fill_struct(st: &StructShape, members: &mut [Val], profiles: &[String], warni
     }
 }
 
-fn validate_struct(st: &StructShape, members: &[Val], path: &str, profiles: &[String], problems: &mut Vec<String>) {
-    let at = |n: &str| if path.is_empty() { n.to_string() } else { format!("{path}.{n}") };
+fn validate_struct(
+    st: &StructShape,
+    members: &[Val],
+    path: &str,
+    profiles: &[String],
+    problems: &mut Vec<String>,
+) {
+    let at = |n: &str| {
+        if path.is_empty() {
+            n.to_string()
+        } else {
+            format!("{path}.{n}")
+        }
+    };
     for r in &st.unmapped_required {
         problems.push(format!("required `{}` is never mapped", at(r)));
     }
@@ -360,7 +446,9 @@ fn validate_struct(st: &StructShape, members: &[Val], path: &str, profiles: &[St
             continue;
         }
         match (&f.shape, v) {
-            (Shape::Struct(child), Val::Struct(m)) => validate_struct(child, m, &at(&f.name), profiles, problems),
+            (Shape::Struct(child), Val::Struct(m)) => {
+                validate_struct(child, m, &at(&f.name), profiles, problems)
+            }
             (Shape::List(item), Val::List(items)) => {
                 if let Shape::Struct(child) = item.as_ref() {
                     for it in items {
@@ -375,9 +463,25 @@ fn validate_struct(st: &StructShape, members: &[Val], path: &str, profiles: &[St
     }
     let present = |n: &String| st.index(n).is_some_and(|i| !members[i].is_null());
     if !st.at_least_one.is_empty() && !st.at_least_one.iter().any(present) {
-        problems.push(format!("`{}` needs at least one of {}", if path.is_empty() { st.ocsf_name.as_str() } else { path }, st.at_least_one.join(", ")));
+        problems.push(format!(
+            "`{}` needs at least one of {}",
+            if path.is_empty() {
+                st.ocsf_name.as_str()
+            } else {
+                path
+            },
+            st.at_least_one.join(", ")
+        ));
     }
     if !st.just_one.is_empty() && st.just_one.iter().filter(|n| present(n)).count() != 1 {
-        problems.push(format!("`{}` needs exactly one of {}", if path.is_empty() { st.ocsf_name.as_str() } else { path }, st.just_one.join(", ")));
+        problems.push(format!(
+            "`{}` needs exactly one of {}",
+            if path.is_empty() {
+                st.ocsf_name.as_str()
+            } else {
+                path
+            },
+            st.just_one.join(", ")
+        ));
     }
 }

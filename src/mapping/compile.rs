@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::diagnostics::{ptr_token, Diagnostic, Level};
+use super::diagnostics::{Diagnostic, Level, ptr_token};
 use super::path::CompiledPath;
 use super::shape::{EnumInfo, Field, Scalar, Shape, StructShape};
 use super::time::TimeFormat;
@@ -20,7 +20,11 @@ use crate::ocsf::{Attribute, Class, Node, Primitive, Requirement, Schema};
 pub enum ValueSource {
     Literal(Value),
     Path(CompiledPath),
-    Enum { evaluate: CompiledPath, values: HashMap<String, Value>, other: Option<Value> },
+    Enum {
+        evaluate: CompiledPath,
+        values: HashMap<String, Value>,
+        other: Option<Value>,
+    },
     Coalesce(Vec<ValueSource>),
 }
 
@@ -139,7 +143,11 @@ enum Draft {
     MapEntries(Vec<(String, ValueSource)>),
 }
 
-pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<CompiledMapping>, Vec<Diagnostic>) {
+pub fn compile(
+    file: &str,
+    mf: &MappingFile,
+    schema: &Schema,
+) -> (Option<CompiledMapping>, Vec<Diagnostic>) {
     let ev = &mf.custom_source_events;
     let mut ctx = Ctx {
         schema,
@@ -149,7 +157,11 @@ pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<Compile
         time_format: TimeFormat::from_spec(ev.timestamp.as_ref().and_then(|t| t.format.as_deref())),
     };
     for k in mf.extra.keys() {
-        ctx.diag(Level::Warning, &format!("/{}", ptr_token(k)), format!("unknown key `{k}` ignored"));
+        ctx.diag(
+            Level::Warning,
+            &format!("/{}", ptr_token(k)),
+            format!("unknown key `{k}` ignored"),
+        );
     }
     for k in ev.extra.keys() {
         ctx.diag(
@@ -165,13 +177,16 @@ pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<Compile
             None
         }
     };
-    let timestamp_path = ev.timestamp.as_ref().and_then(|t| match CompiledPath::parse(&t.field) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            ctx.diag(Level::Fatal, "/custom_source_events/timestamp/field", e);
-            None
-        }
-    });
+    let timestamp_path = ev
+        .timestamp
+        .as_ref()
+        .and_then(|t| match CompiledPath::parse(&t.field) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                ctx.diag(Level::Fatal, "/custom_source_events/timestamp/field", e);
+                None
+            }
+        });
 
     let mut class_names: Vec<String> = Vec::new();
     let mut class_shapes: Vec<StructShape> = Vec::new();
@@ -182,7 +197,13 @@ pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<Compile
     let mut all: Vec<(Option<&String>, &EventMapping, String)> = ev
         .ocsf_mapping
         .iter()
-        .map(|(k, m)| (Some(k), m, format!("/custom_source_events/ocsf_mapping/{}", ptr_token(k))))
+        .map(|(k, m)| {
+            (
+                Some(k),
+                m,
+                format!("/custom_source_events/ocsf_mapping/{}", ptr_token(k)),
+            )
+        })
         .collect();
     if let Some(d) = &ev.default {
         all.push((None, d, "/custom_source_events/default".to_string()));
@@ -190,11 +211,21 @@ pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<Compile
     for (key, em, base) in all {
         ctx.entry = Some(key.cloned().unwrap_or_else(|| "<default>".into()));
         for k in em.extra.keys() {
-            ctx.diag(Level::Warning, &format!("{base}/{}", ptr_token(k)), format!("unknown key `{k}` ignored"));
+            ctx.diag(
+                Level::Warning,
+                &format!("{base}/{}", ptr_token(k)),
+                format!("unknown key `{k}` ignored"),
+            );
         }
         let Some(class) = schema.class(&em.schema) else {
-            let near = Schema::nearest(&em.schema, schema.classes.keys()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-            ctx.diag(Level::Fatal, &format!("{base}/schema"), format!("unknown OCSF class `{}`{near}", em.schema));
+            let near = Schema::nearest(&em.schema, schema.classes.keys())
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            ctx.diag(
+                Level::Fatal,
+                &format!("{base}/schema"),
+                format!("unknown OCSF class `{}`{near}", em.schema),
+            );
             continue;
         };
         let mut tmpl = em.schema_mapping.clone();
@@ -208,8 +239,21 @@ pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<Compile
         }
         let profiles = literal_profiles(&tmpl);
         let mut shape = root_shape(schema, class);
-        let members = walk_struct(&mut ctx, Node::Class(class), &tmpl, &format!("{base}/schema_mapping"), "", &mut shape);
-        lint_root(&mut ctx, class, &tmpl, &format!("{base}/schema_mapping"), profiles.as_deref());
+        let members = walk_struct(
+            &mut ctx,
+            Node::Class(class),
+            &tmpl,
+            &format!("{base}/schema_mapping"),
+            "",
+            &mut shape,
+        );
+        lint_root(
+            &mut ctx,
+            class,
+            &tmpl,
+            &format!("{base}/schema_mapping"),
+            profiles.as_deref(),
+        );
         let ci = match class_names.iter().position(|n| n == &class.name) {
             Some(i) => {
                 class_shapes[i].merge(&shape);
@@ -253,14 +297,25 @@ pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<Compile
         shape.finalize(&required_of);
         let class = schema.class(name).expect("class resolved above");
         let idx = root_index(&shape);
-        classes.push(CompiledClass { name: name.clone(), uid: class.uid, category_uid: class.category_uid, shape, idx });
+        classes.push(CompiledClass {
+            name: name.clone(),
+            uid: class.uid,
+            category_uid: class.category_uid,
+            shape,
+            idx,
+        });
     }
     let mut plans = Vec::new();
     for (entry, ci, members, profiles) in drafts {
         ctx.entry = Some(entry.clone());
         let shape = &classes[ci].shape;
         let members = resolve_members(&mut ctx, members, shape);
-        plans.push(EventPlan { entry, class: ci, members, profiles });
+        plans.push(EventPlan {
+            entry,
+            class: ci,
+            members,
+            profiles,
+        });
     }
     ctx.entry = None;
 
@@ -274,7 +329,11 @@ pub fn compile(file: &str, mf: &MappingFile, schema: &Schema) -> (Option<Compile
             entries,
             default_plan,
             ignore,
-            unmappable: ev.unmappable.iter().map(|(k, v)| (k.trim().to_string(), v.clone())).collect(),
+            unmappable: ev
+                .unmappable
+                .iter()
+                .map(|(k, v)| (k.trim().to_string(), v.clone()))
+                .collect(),
             plans,
             classes,
             time_format: ctx.time_format.clone(),
@@ -290,7 +349,9 @@ fn deep_merge_missing(into: &mut Map<String, Value>, from: &Map<String, Value>) 
             (None, _) => {
                 into.insert(k.clone(), v.clone());
             }
-            (Some(Value::Object(a)), Value::Object(b)) if !is_block(a) && !is_block(b) => deep_merge_missing(a, b),
+            (Some(Value::Object(a)), Value::Object(b)) if !is_block(a) && !is_block(b) => {
+                deep_merge_missing(a, b)
+            }
             _ => {}
         }
     }
@@ -298,14 +359,21 @@ fn deep_merge_missing(into: &mut Map<String, Value>, from: &Map<String, Value>) 
 
 fn literal_profiles(tmpl: &Map<String, Value>) -> Option<Vec<String>> {
     match tmpl.get("metadata")?.get("profiles")? {
-        Value::String(s) if !s.starts_with("$.") => Some(s.split(',').map(|p| p.trim().to_string()).collect()),
-        Value::Array(a) => Some(a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()),
+        Value::String(s) if !s.starts_with("$.") => {
+            Some(s.split(',').map(|p| p.trim().to_string()).collect())
+        }
+        Value::Array(a) => Some(
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+        ),
         _ => None,
     }
 }
 
 fn is_block(m: &Map<String, Value>) -> bool {
-    m.len() == 1 && (m.contains_key("enum") || m.contains_key("literal") || m.contains_key("coalesce"))
+    m.len() == 1
+        && (m.contains_key("enum") || m.contains_key("literal") || m.contains_key("coalesce"))
 }
 
 fn scalar_shape(schema: &Schema, attr: &Attribute) -> Scalar {
@@ -315,17 +383,38 @@ fn scalar_shape(schema: &Schema, attr: &Attribute) -> Scalar {
         type_name: Arc::from(attr.type_name.as_str()),
         range: schema.range(&attr.type_name),
         is_ip: attr.type_name == "ip_t",
-        enum_info: attr.enum_values.as_ref().map(|e| {
-            Arc::new(EnumInfo {
-                captions: e.iter().filter_map(|(k, v)| Some((k.parse::<i64>().ok()?, v.clone()))).collect(),
-                sibling: attr.sibling.clone(),
+        string_values: (prim == Primitive::String)
+            .then(|| {
+                attr.enum_values
+                    .as_ref()
+                    .map(|e| Arc::new(e.keys().cloned().collect::<Vec<_>>()))
             })
-        }),
+            .flatten(),
+        enum_info: attr
+            .enum_values
+            .as_ref()
+            .filter(|_| prim != Primitive::String)
+            .map(|e| {
+                Arc::new(EnumInfo {
+                    captions: e
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.parse::<i64>().ok()?, v.clone())))
+                        .collect(),
+                    sibling: attr.sibling.clone(),
+                })
+            }),
     }
 }
 
 fn string_scalar() -> Scalar {
-    Scalar { prim: Primitive::String, type_name: Arc::from("string_t"), range: None, is_ip: false, enum_info: None }
+    Scalar {
+        prim: Primitive::String,
+        type_name: Arc::from("string_t"),
+        range: None,
+        is_ip: false,
+        enum_info: None,
+        string_values: None,
+    }
 }
 
 /// The shape of an attribute bound to a value (objects expanded `depth` levels).
@@ -337,36 +426,58 @@ fn attr_shape(schema: &Schema, attr: &Attribute, depth: usize) -> Shape {
         },
         _ => Shape::Scalar(scalar_shape(schema, attr)),
     };
-    if attr.is_array() && !matches!(inner, Shape::Map) { Shape::List(Box::new(inner)) } else { inner }
+    if attr.is_array() && !matches!(inner, Shape::Map) {
+        Shape::List(Box::new(inner))
+    } else {
+        inner
+    }
 }
 
 fn expanded_object(schema: &Schema, name: &str, depth: usize) -> StructShape {
     let mut st = object_shape(schema, name);
     if let Some(o) = schema.object(name) {
         for (n, a) in &o.attributes {
-            if a.is_deprecated() || a.profiles.as_ref().is_some_and(|p| p.iter().any(|p| p == "datetime")) {
+            if a.is_deprecated()
+                || a.profiles
+                    .as_ref()
+                    .is_some_and(|p| p.iter().any(|p| p == "datetime"))
+            {
                 continue;
             }
             if st.index(n).is_some() {
                 continue;
             }
-            let is_obj = schema.primitive(&a.type_name) == Primitive::Object && a.object_type.as_deref() != Some("object");
+            let is_obj = schema.primitive(&a.type_name) == Primitive::Object
+                && a.object_type.as_deref() != Some("object");
             if is_obj && depth == 0 {
                 continue;
             }
-            st.fields.push(field(schema, n, a, attr_shape(schema, a, depth.saturating_sub(1))));
+            st.fields.push(field(
+                schema,
+                n,
+                a,
+                attr_shape(schema, a, depth.saturating_sub(1)),
+            ));
         }
     }
     st
 }
 
 fn field(_schema: &Schema, name: &str, a: &Attribute, shape: Shape) -> Field {
-    Field { name: name.to_string(), shape, required: a.requirement == Requirement::Required, profiles: a.profiles.clone() }
+    Field {
+        name: name.to_string(),
+        shape,
+        required: a.requirement == Requirement::Required,
+        profiles: a.profiles.clone(),
+    }
 }
 
 /// An object's struct with what the engine fills itself: required enums (Unknown = 0) and siblings.
 fn object_shape(schema: &Schema, name: &str) -> StructShape {
-    let mut st = StructShape { ocsf_name: name.to_string(), ..Default::default() };
+    let mut st = StructShape {
+        ocsf_name: name.to_string(),
+        ..Default::default()
+    };
     if let Some(o) = schema.object(name) {
         st.at_least_one = o.constraints.at_least_one.clone();
         st.just_one = o.constraints.just_one.clone();
@@ -375,9 +486,15 @@ fn object_shape(schema: &Schema, name: &str) -> StructShape {
     st
 }
 
-fn add_required_enums(schema: &Schema, attrs: &indexmap::IndexMap<String, Attribute>, st: &mut StructShape) {
+fn add_required_enums(
+    schema: &Schema,
+    attrs: &indexmap::IndexMap<String, Attribute>,
+    st: &mut StructShape,
+) {
     for (n, a) in attrs {
-        if a.requirement == Requirement::Required && a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
+        if a.requirement == Requirement::Required
+            && a.enum_values.as_ref().is_some_and(|e| e.contains_key("0"))
+        {
             add_field(schema, attrs, n, st, None);
         }
     }
@@ -405,16 +522,31 @@ fn add_field(
         && st.index(sib).is_none()
         && let Some(sa) = attrs.get(sib)
     {
-        st.fields.push(field(schema, sib, sa, Shape::Scalar(scalar_shape(schema, sa))));
+        st.fields.push(field(
+            schema,
+            sib,
+            sa,
+            Shape::Scalar(scalar_shape(schema, sa)),
+        ));
     }
     i
 }
 
 fn root_shape(schema: &Schema, class: &Class) -> StructShape {
-    let mut st = StructShape { ocsf_name: class.name.clone(), ..Default::default() };
+    let mut st = StructShape {
+        ocsf_name: class.name.clone(),
+        ..Default::default()
+    };
     st.at_least_one = class.constraints.at_least_one.clone();
     st.just_one = class.constraints.just_one.clone();
-    for n in ["class_uid", "category_uid", "activity_id", "type_uid", "severity_id", "time"] {
+    for n in [
+        "class_uid",
+        "category_uid",
+        "activity_id",
+        "type_uid",
+        "severity_id",
+        "time",
+    ] {
         add_field(schema, &class.attributes, n, &mut st, None);
     }
     add_required_enums(schema, &class.attributes, &mut st);
@@ -423,14 +555,32 @@ fn root_shape(schema: &Schema, class: &Class) -> StructShape {
     for n in ["uid", "version"] {
         add_field(schema, &mo.attributes, n, &mut meta, None);
     }
-    add_field(schema, &class.attributes, "metadata", &mut st, Some(Shape::Struct(meta)));
-    add_field(schema, &class.attributes, "unmapped", &mut st, Some(Shape::Map));
+    add_field(
+        schema,
+        &class.attributes,
+        "metadata",
+        &mut st,
+        Some(Shape::Struct(meta)),
+    );
+    add_field(
+        schema,
+        &class.attributes,
+        "unmapped",
+        &mut st,
+        Some(Shape::Map),
+    );
     st
 }
 
 fn root_index(st: &StructShape) -> RootIndex {
-    let i = |n: &str| st.index(n).unwrap_or_else(|| panic!("root attribute {n} is always in the shape"));
-    let meta = st.fields[i("metadata")].shape.as_struct().expect("metadata is a struct");
+    let i = |n: &str| {
+        st.index(n)
+            .unwrap_or_else(|| panic!("root attribute {n} is always in the shape"))
+    };
+    let meta = st.fields[i("metadata")]
+        .shape
+        .as_struct()
+        .expect("metadata is a struct");
     RootIndex {
         time: i("time"),
         class_uid: i("class_uid"),
@@ -447,7 +597,11 @@ fn root_index(st: &StructShape) -> RootIndex {
 }
 
 fn join(path: &str, k: &str) -> String {
-    if path.is_empty() { k.to_string() } else { format!("{path}.{k}") }
+    if path.is_empty() {
+        k.to_string()
+    } else {
+        format!("{path}.{k}")
+    }
 }
 
 fn walk_struct(
@@ -466,16 +620,23 @@ fn walk_struct(
         let p = format!("{ptr}/{}", ptr_token(k));
         let path = join(ocsf_path, k);
         let Some(attr) = attrs.get(k) else {
-            let near = Schema::nearest(k, attrs.keys()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+            let near = Schema::nearest(k, attrs.keys())
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
             ctx.diag(Level::Error, &p, format!("`{path}` is not an OCSF attribute of {}{near}; its value is kept under unmapped", node_name(&node)));
             collect_unmapped(ctx, &path, v, &p, &mut extra_unmapped);
             continue;
         };
         if attr.is_deprecated() {
-            ctx.diag(Level::Warning, &p, format!("`{path}` is deprecated in OCSF {}", schema.version));
+            ctx.diag(
+                Level::Warning,
+                &p,
+                format!("`{path}` is deprecated in OCSF {}", schema.version),
+            );
         }
         let prim = schema.primitive(&attr.type_name);
-        let is_map = prim == Primitive::Object && matches!(attr.object_type.as_deref(), Some("object") | None);
+        let is_map = prim == Primitive::Object
+            && matches!(attr.object_type.as_deref(), Some("object") | None);
         match v {
             Value::Object(m) if !is_block(m) => {
                 if is_map {
@@ -485,21 +646,36 @@ fn walk_struct(
                     out.push((k.clone(), Draft::MapEntries(entries)));
                 } else if prim == Primitive::Object {
                     let obj = attr.object_type.clone().unwrap_or_default();
-                    let Some(o) = schema.object(&obj) else { continue };
+                    let Some(o) = schema.object(&obj) else {
+                        continue;
+                    };
                     let mut child = object_shape(schema, &obj);
                     let members = walk_struct(ctx, Node::Object(o), m, &p, &path, &mut child);
                     lint_required_members(ctx, o, m, &p, &path);
-                    let shape = if attr.is_array() { Shape::List(Box::new(Shape::Struct(child))) } else { Shape::Struct(child) };
+                    let shape = if attr.is_array() {
+                        Shape::List(Box::new(Shape::Struct(child)))
+                    } else {
+                        Shape::Struct(child)
+                    };
                     add_field(schema, attrs, k, st, Some(shape));
                     let d = Draft::Struct(members);
-                    out.push((k.clone(), if attr.is_array() { Draft::ListOfOne(Box::new(d)) } else { d }));
+                    out.push((
+                        k.clone(),
+                        if attr.is_array() {
+                            Draft::ListOfOne(Box::new(d))
+                        } else {
+                            d
+                        },
+                    ));
                 } else {
                     ctx.diag(Level::Error, &p, format!("`{path}` is {} in OCSF, but the mapping gives an object; its members are kept under unmapped", attr.type_name));
                     collect_unmapped(ctx, &path, v, &p, &mut extra_unmapped);
                 }
             }
             _ => {
-                let Some(src) = value_source(ctx, v, &p) else { continue };
+                let Some(src) = value_source(ctx, v, &p) else {
+                    continue;
+                };
                 if prim == Primitive::Object && !is_map && matches!(src, ValueSource::Path(_)) {
                     ctx.diag(
                         Level::Warning,
@@ -532,11 +708,23 @@ fn node_name(node: &Node) -> String {
     }
 }
 
-fn collect_unmapped(ctx: &mut Ctx, prefix: &str, v: &Value, ptr: &str, out: &mut Vec<(String, ValueSource)>) {
+fn collect_unmapped(
+    ctx: &mut Ctx,
+    prefix: &str,
+    v: &Value,
+    ptr: &str,
+    out: &mut Vec<(String, ValueSource)>,
+) {
     match v {
         Value::Object(m) if !is_block(m) => {
             for (k, child) in m {
-                collect_unmapped(ctx, &join(prefix, k), child, &format!("{ptr}/{}", ptr_token(k)), out);
+                collect_unmapped(
+                    ctx,
+                    &join(prefix, k),
+                    child,
+                    &format!("{ptr}/{}", ptr_token(k)),
+                    out,
+                );
             }
         }
         other => {
@@ -556,10 +744,16 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
                 None
             }
         },
-        Value::Object(m) if m.contains_key("literal") && m.len() == 1 => Some(ValueSource::Literal(m["literal"].clone())),
+        Value::Object(m) if m.contains_key("literal") && m.len() == 1 => {
+            Some(ValueSource::Literal(m["literal"].clone()))
+        }
         Value::Object(m) if m.contains_key("coalesce") && m.len() == 1 => {
             let Some(items) = m["coalesce"].as_array() else {
-                ctx.diag(Level::Fatal, &format!("{ptr}/coalesce"), "`coalesce` takes an array of values");
+                ctx.diag(
+                    Level::Fatal,
+                    &format!("{ptr}/coalesce"),
+                    "`coalesce` takes an array of values",
+                );
                 return None;
             };
             let srcs: Vec<ValueSource> = items
@@ -584,17 +778,31 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
                 }
             };
             let Some(values) = e.get("values").and_then(Value::as_object) else {
-                ctx.diag(Level::Fatal, &eptr, "`enum` needs `values`: an object from source value to result");
+                ctx.diag(
+                    Level::Fatal,
+                    &eptr,
+                    "`enum` needs `values`: an object from source value to result",
+                );
                 return None;
             };
             if let Some(obj) = e.as_object() {
-                for k in obj.keys().filter(|k| !["evaluate", "values", "other"].contains(&k.as_str())) {
-                    ctx.diag(Level::Warning, &format!("{eptr}/{}", ptr_token(k)), format!("unknown key `{k}` in enum block ignored"));
+                for k in obj
+                    .keys()
+                    .filter(|k| !["evaluate", "values", "other"].contains(&k.as_str()))
+                {
+                    ctx.diag(
+                        Level::Warning,
+                        &format!("{eptr}/{}", ptr_token(k)),
+                        format!("unknown key `{k}` in enum block ignored"),
+                    );
                 }
             }
             Some(ValueSource::Enum {
                 evaluate,
-                values: values.iter().map(|(k, v)| (k.trim().to_string(), v.clone())).collect(),
+                values: values
+                    .iter()
+                    .map(|(k, v)| (k.trim().to_string(), v.clone()))
+                    .collect(),
                 other: e.get("other").cloned(),
             })
         }
@@ -603,7 +811,15 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
 }
 
 /// Literal results (constants, enum values) that OCSF would reject.
-fn lint_literals(ctx: &mut Ctx, src: &ValueSource, shape: &Shape, ptr: &str, path: &str, key: &str, attr: &Attribute) {
+fn lint_literals(
+    ctx: &mut Ctx,
+    src: &ValueSource,
+    shape: &Shape,
+    ptr: &str,
+    path: &str,
+    key: &str,
+    attr: &Attribute,
+) {
     let lits: Vec<(String, &Value)> = match src {
         ValueSource::Literal(v) => vec![(ptr.to_string(), v)],
         ValueSource::Enum { values, other, .. } => values
@@ -628,7 +844,11 @@ fn lint_literals(ctx: &mut Ctx, src: &ValueSource, shape: &Shape, ptr: &str, pat
         }
         if path == "metadata.profiles" {
             if v.is_string() {
-                ctx.diag(Level::Error, &p, "`metadata.profiles` is an array in OCSF; the string is split on commas");
+                ctx.diag(
+                    Level::Error,
+                    &p,
+                    "`metadata.profiles` is an array in OCSF; the string is split on commas",
+                );
             }
             let items: Vec<String> = match v {
                 Value::String(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
@@ -637,8 +857,17 @@ fn lint_literals(ctx: &mut Ctx, src: &ValueSource, shape: &Shape, ptr: &str, pat
             };
             for it in items {
                 if !ctx.schema.profiles.contains(&it) {
-                    let near = Schema::nearest(&it, ctx.schema.profiles.iter()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-                    ctx.diag(Level::Error, &p, format!("`{it}` is not an OCSF {} profile{near}; it is kept under unmapped", ctx.schema.version));
+                    let near = Schema::nearest(&it, ctx.schema.profiles.iter())
+                        .map(|n| format!("; did you mean `{n}`?"))
+                        .unwrap_or_default();
+                    ctx.diag(
+                        Level::Error,
+                        &p,
+                        format!(
+                            "`{it}` is not an OCSF {} profile{near}; it is kept under unmapped",
+                            ctx.schema.version
+                        ),
+                    );
                 }
             }
             continue;
@@ -646,41 +875,93 @@ fn lint_literals(ctx: &mut Ctx, src: &ValueSource, shape: &Shape, ptr: &str, pat
         let mut rejects = Vec::new();
         let val = super::convert::convert(v, shape, path, &ctx.time_format, &mut rejects);
         if !rejects.is_empty() || (val.is_null() && !v.is_null()) {
-            ctx.diag(Level::Error, &p, format!("`{}` cannot be `{path}` ({}{}); it is kept under unmapped", crate::mapping::convert::raw_text(v), attr.type_name, if attr.is_array() { " array" } else { "" }));
+            ctx.diag(
+                Level::Error,
+                &p,
+                format!(
+                    "`{}` cannot be `{path}` ({}{}); it is kept under unmapped",
+                    crate::mapping::convert::raw_text(v),
+                    attr.type_name,
+                    if attr.is_array() { " array" } else { "" }
+                ),
+            );
         } else if let (Some(info), Some(id)) = (&attr.enum_values, val.as_int())
             && !info.contains_key(&id.to_string())
         {
-            ctx.diag(Level::Error, &p, format!("{id} is not a defined value of `{path}` (defined: {})", info.keys().cloned().collect::<Vec<_>>().join(", ")));
+            ctx.diag(
+                Level::Error,
+                &p,
+                format!(
+                    "{id} is not a defined value of `{path}` (defined: {})",
+                    info.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
         } else if let Value::Number(n) = v
-            && attr.enum_values.as_ref().is_some_and(|e| !e.contains_key(&n.to_string()))
+            && attr
+                .enum_values
+                .as_ref()
+                .is_some_and(|e| !e.contains_key(&n.to_string()))
         {
-            ctx.diag(Level::Error, &p, format!("{n} is not a defined value of `{path}`; written as 99 (Other)"));
+            ctx.diag(
+                Level::Error,
+                &p,
+                format!("{n} is not a defined value of `{path}`; written as 99 (Other)"),
+            );
         }
         let _ = key;
     }
 }
 
 /// Class-level checks of an entry: what the engine derives vs. what the mapping says.
-fn lint_root(ctx: &mut Ctx, class: &Class, tmpl: &Map<String, Value>, ptr: &str, profiles: Option<&[String]>) {
-    let int = |k: &str| tmpl.get(k).and_then(|v| match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    });
+fn lint_root(
+    ctx: &mut Ctx,
+    class: &Class,
+    tmpl: &Map<String, Value>,
+    ptr: &str,
+    profiles: Option<&[String]>,
+) {
+    let int = |k: &str| {
+        tmpl.get(k).and_then(|v| match v {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        })
+    };
     if let Some(uid) = int("class_uid")
         && uid != class.uid
     {
-        ctx.diag(Level::Error, &format!("{ptr}/class_uid"), format!("class_uid {uid} disagrees with schema `{}` ({}); written as {}", class.name, class.uid, class.uid));
+        ctx.diag(
+            Level::Error,
+            &format!("{ptr}/class_uid"),
+            format!(
+                "class_uid {uid} disagrees with schema `{}` ({}); written as {}",
+                class.name, class.uid, class.uid
+            ),
+        );
     }
     if let Some(Value::String(n)) = tmpl.get("class_name")
         && n != &class.caption
     {
-        ctx.diag(Level::Error, &format!("{ptr}/class_name"), format!("class_name `{n}` is not the caption of class {} (`{}`); written as `{}`", class.uid, class.caption, class.caption));
+        ctx.diag(
+            Level::Error,
+            &format!("{ptr}/class_name"),
+            format!(
+                "class_name `{n}` is not the caption of class {} (`{}`); written as `{}`",
+                class.uid, class.caption, class.caption
+            ),
+        );
     }
     if let Some(c) = int("category_uid")
         && c != class.category_uid
     {
-        ctx.diag(Level::Error, &format!("{ptr}/category_uid"), format!("category_uid {c} disagrees with class {} (category {})", class.uid, class.category_uid));
+        ctx.diag(
+            Level::Error,
+            &format!("{ptr}/category_uid"),
+            format!(
+                "category_uid {c} disagrees with class {} (category {})",
+                class.uid, class.category_uid
+            ),
+        );
     }
     let activity = int("activity_id");
     if let Some(t) = int("type_uid") {
@@ -698,22 +979,37 @@ fn lint_root(ctx: &mut Ctx, class: &Class, tmpl: &Map<String, Value>, ptr: &str,
             _ => {}
         }
     } else if matches!(tmpl.get("type_uid"), Some(Value::Object(_))) {
-        ctx.diag(Level::Warning, &format!("{ptr}/type_uid"), "type_uid is derived as class_uid*100 + activity_id; the mapped value is replaced");
+        ctx.diag(
+            Level::Warning,
+            &format!("{ptr}/type_uid"),
+            "type_uid is derived as class_uid*100 + activity_id; the mapped value is replaced",
+        );
     }
     if let (Some(Value::String(sev)), Some(id)) = (tmpl.get("severity"), int("severity_id")) {
-        let caption = class.attributes["severity_id"].enum_caption(id).unwrap_or("?");
+        let caption = class.attributes["severity_id"]
+            .enum_caption(id)
+            .unwrap_or("?");
         if id != 99 && sev != caption {
             ctx.diag(Level::Error, &format!("{ptr}/severity"), format!("severity `{sev}` disagrees with severity_id {id} (`{caption}`); written as `{caption}`"));
         }
     }
     if let (Some(Value::String(name)), Some(id)) = (tmpl.get("activity_name"), activity) {
-        let caption = class.attributes["activity_id"].enum_caption(id).unwrap_or("?");
+        let caption = class.attributes["activity_id"]
+            .enum_caption(id)
+            .unwrap_or("?");
         if id != 99 && name != caption {
-            ctx.diag(Level::Error, &format!("{ptr}/activity_name"), format!("activity_name `{name}` disagrees with activity_id {id} (`{caption}`)"));
+            ctx.diag(
+                Level::Error,
+                &format!("{ptr}/activity_name"),
+                format!("activity_name `{name}` disagrees with activity_id {id} (`{caption}`)"),
+            );
         }
     }
     for (n, a) in &class.attributes {
-        if a.requirement != Requirement::Required || tmpl.contains_key(n) || DERIVED_ROOT.contains(&n.as_str()) {
+        if a.requirement != Requirement::Required
+            || tmpl.contains_key(n)
+            || DERIVED_ROOT.contains(&n.as_str())
+        {
             continue;
         }
         if let Some(ps) = &a.profiles
@@ -722,22 +1018,36 @@ fn lint_root(ctx: &mut Ctx, class: &Class, tmpl: &Map<String, Value>, ptr: &str,
             continue;
         }
         if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
-            ctx.diag(Level::Warning, ptr, format!("required `{n}` is not mapped; written as 0 (Unknown)"));
+            ctx.diag(
+                Level::Warning,
+                ptr,
+                format!("required `{n}` is not mapped; written as 0 (Unknown)"),
+            );
         } else {
             ctx.diag(Level::Error, ptr, format!("required attribute `{n}` of class {} is not mapped; such events go to the dead letters", class.name));
         }
     }
     match tmpl.get("metadata").and_then(|m| m.get("product")) {
-        None => ctx.diag(Level::Error, ptr, "required `metadata.product` is not mapped; such events go to the dead letters"),
-        Some(Value::Object(p)) if !p.contains_key("vendor_name") => {
-            ctx.diag(Level::Error, &format!("{ptr}/metadata/product"), "required `metadata.product.vendor_name` is not mapped")
-        }
+        None => ctx.diag(
+            Level::Error,
+            ptr,
+            "required `metadata.product` is not mapped; such events go to the dead letters",
+        ),
+        Some(Value::Object(p)) if !p.contains_key("vendor_name") => ctx.diag(
+            Level::Error,
+            &format!("{ptr}/metadata/product"),
+            "required `metadata.product.vendor_name` is not mapped",
+        ),
         _ => {}
     }
     if let Some(ps) = profiles {
         for p in ps {
             if ctx.schema.profiles.contains(p) && !class.profiles.contains(p) {
-                ctx.diag(Level::Error, &format!("{ptr}/metadata/profiles"), format!("class {} does not accept profile `{p}`", class.name));
+                ctx.diag(
+                    Level::Error,
+                    &format!("{ptr}/metadata/profiles"),
+                    format!("class {} does not accept profile `{p}`", class.name),
+                );
             }
         }
     }
@@ -746,28 +1056,63 @@ fn lint_root(ctx: &mut Ctx, class: &Class, tmpl: &Map<String, Value>, ptr: &str,
             && !profiles.is_some_and(|l| l.iter().any(|p| ps.contains(p)))
             && !ps.iter().any(|p| p == "datetime")
         {
-            ctx.diag(Level::Error, &format!("{ptr}/{}", ptr_token(k)), format!("`{k}` belongs to profile {}, which `metadata.profiles` does not list", ps.join("/")));
+            ctx.diag(
+                Level::Error,
+                &format!("{ptr}/{}", ptr_token(k)),
+                format!(
+                    "`{k}` belongs to profile {}, which `metadata.profiles` does not list",
+                    ps.join("/")
+                ),
+            );
         }
     }
 }
 
-fn lint_required_members(ctx: &mut Ctx, o: &crate::ocsf::Object, m: &Map<String, Value>, ptr: &str, path: &str) {
+fn lint_required_members(
+    ctx: &mut Ctx,
+    o: &crate::ocsf::Object,
+    m: &Map<String, Value>,
+    ptr: &str,
+    path: &str,
+) {
     for (n, a) in &o.attributes {
         let derived = o.name == "metadata" && (n == "version" || n == "uid");
-        if a.requirement == Requirement::Required && a.profiles.is_none() && !m.contains_key(n) && !derived {
+        if a.requirement == Requirement::Required
+            && a.profiles.is_none()
+            && !m.contains_key(n)
+            && !derived
+        {
             if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
-                ctx.diag(Level::Warning, ptr, format!("required `{path}.{n}` is not mapped; written as 0 (Unknown)"));
+                ctx.diag(
+                    Level::Warning,
+                    ptr,
+                    format!("required `{path}.{n}` is not mapped; written as 0 (Unknown)"),
+                );
             } else {
                 ctx.diag(Level::Error, ptr, format!("required `{path}.{n}` (object {}) is not mapped; events with `{path}` go to the dead letters", o.name));
             }
         }
     }
-    if !o.constraints.at_least_one.is_empty() && !o.constraints.at_least_one.iter().any(|n| m.contains_key(n)) {
-        ctx.diag(Level::Error, ptr, format!("`{path}` needs at least one of {} (object {})", o.constraints.at_least_one.join(", "), o.name));
+    if !o.constraints.at_least_one.is_empty()
+        && !o.constraints.at_least_one.iter().any(|n| m.contains_key(n))
+    {
+        ctx.diag(
+            Level::Error,
+            ptr,
+            format!(
+                "`{path}` needs at least one of {} (object {})",
+                o.constraints.at_least_one.join(", "),
+                o.name
+            ),
+        );
     }
 }
 
-fn resolve_members(ctx: &mut Ctx, members: Vec<(String, Draft)>, st: &StructShape) -> Vec<(usize, Plan)> {
+fn resolve_members(
+    ctx: &mut Ctx,
+    members: Vec<(String, Draft)>,
+    st: &StructShape,
+) -> Vec<(usize, Plan)> {
     let mut out: Vec<(usize, Plan)> = Vec::new();
     let mut extra_unmapped: Vec<(String, ValueSource)> = Vec::new();
     for (name, d) in members {
@@ -777,7 +1122,9 @@ fn resolve_members(ctx: &mut Ctx, members: Vec<(String, Draft)>, st: &StructShap
             }
             continue;
         }
-        let i = st.index(&name).expect("every drafted attribute is in the merged shape");
+        let i = st
+            .index(&name)
+            .expect("every drafted attribute is in the merged shape");
         let shape = &st.fields[i].shape;
         let plan = resolve(ctx, d, shape, &mut extra_unmapped);
         out.push((i, plan));
@@ -825,5 +1172,10 @@ fn resolve(ctx: &mut Ctx, d: Draft, shape: &Shape, extra: &mut Vec<(String, Valu
 
 #[allow(dead_code)]
 fn string_field(name: &str) -> Field {
-    Field { name: name.into(), shape: Shape::Scalar(string_scalar()), required: false, profiles: None }
+    Field {
+        name: name.into(),
+        shape: Shape::Scalar(string_scalar()),
+        required: false,
+        profiles: None,
+    }
 }

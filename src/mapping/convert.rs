@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::shape::{Scalar, Shape, StructShape};
-use super::time::{epoch_number_to_ms, parse_time_str, TimeFormat};
+use super::time::{TimeFormat, epoch_number_to_ms, parse_time_str};
 use super::value::Val;
 use crate::ocsf::Primitive;
 
@@ -30,7 +30,13 @@ pub fn raw_text(v: &Value) -> String {
 
 /// Convert `v` to `shape`. Parts that cannot be typed are left null and reported in `rejects`
 /// under their OCSF path.
-pub fn convert(v: &Value, shape: &Shape, path: &str, tf: &TimeFormat, rejects: &mut Rejects) -> Val {
+pub fn convert(
+    v: &Value,
+    shape: &Shape,
+    path: &str,
+    tf: &TimeFormat,
+    rejects: &mut Rejects,
+) -> Val {
     match shape {
         Shape::Scalar(sc) => match convert_scalar(v, sc, tf) {
             Ok(val) => val,
@@ -42,9 +48,10 @@ pub fn convert(v: &Value, shape: &Shape, path: &str, tf: &TimeFormat, rejects: &
         Shape::List(inner) => {
             let items: Vec<Cow<Value>> = match v {
                 Value::Array(a) => a.iter().map(Cow::Borrowed).collect(),
-                Value::String(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => {
-                    s.split(',').map(|p| Cow::Owned(Value::String(p.trim().to_string()))).collect()
-                }
+                Value::String(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => s
+                    .split(',')
+                    .map(|p| Cow::Owned(Value::String(p.trim().to_string())))
+                    .collect(),
                 other => vec![Cow::Borrowed(other)],
             };
             let out: Vec<Val> = items
@@ -106,7 +113,11 @@ pub fn flatten_into(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
             for (k, child) in m {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten_into(&key, child, out);
             }
         }
@@ -136,7 +147,11 @@ pub fn convert_scalar(v: &Value, sc: &Scalar, tf: &TimeFormat) -> Result<Val, Co
             let i = match v {
                 Value::Number(n) => n
                     .as_i64()
-                    .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18).map(|f| f as i64))
+                    .or_else(|| {
+                        n.as_f64()
+                            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                            .map(|f| f as i64)
+                    })
                     .ok_or_else(bad)?,
                 Value::String(s) => parse_int(s.trim()).ok_or_else(bad)?,
                 Value::Bool(b) => *b as i64,
@@ -174,6 +189,11 @@ pub fn convert_scalar(v: &Value, sc: &Scalar, tf: &TimeFormat) -> Result<Val, Co
         Primitive::String => match v {
             Value::String(s) => {
                 if sc.is_ip && s.trim().parse::<std::net::IpAddr>().is_err() {
+                    return Err(bad());
+                }
+                if let Some(allowed) = &sc.string_values
+                    && !allowed.iter().any(|a| a == s)
+                {
                     return Err(bad());
                 }
                 Val::Str(s.clone())
@@ -216,35 +236,70 @@ mod tests {
     use std::sync::Arc;
 
     fn sc(prim: Primitive, ty: &str) -> Scalar {
-        Scalar { prim, type_name: Arc::from(ty), range: None, is_ip: false, enum_info: None }
+        Scalar {
+            prim,
+            type_name: Arc::from(ty),
+            range: None,
+            is_ip: false,
+            enum_info: None,
+            string_values: None,
+        }
     }
 
     #[test]
     fn scalars() {
         let tf = TimeFormat::Auto;
-        assert_eq!(convert_scalar(&json!("1128"), &sc(Primitive::Integer, "integer_t"), &tf), Ok(Val::Int(1128)));
+        assert_eq!(
+            convert_scalar(&json!("1128"), &sc(Primitive::Integer, "integer_t"), &tf),
+            Ok(Val::Int(1128))
+        );
         assert!(convert_scalar(&json!("abc"), &sc(Primitive::Integer, "integer_t"), &tf).is_err());
         let mut port = sc(Primitive::Integer, "port_t");
         port.range = Some([0, 65535]);
         assert!(convert_scalar(&json!(70000), &port, &tf).is_err());
-        assert_eq!(convert_scalar(&json!("true"), &sc(Primitive::Boolean, "boolean_t"), &tf), Ok(Val::Bool(true)));
         assert_eq!(
-            convert_scalar(&json!("2023-10-03 23:50:22.438"), &sc(Primitive::Timestamp, "timestamp_t"), &tf),
+            convert_scalar(&json!("true"), &sc(Primitive::Boolean, "boolean_t"), &tf),
+            Ok(Val::Bool(true))
+        );
+        assert_eq!(
+            convert_scalar(
+                &json!("2023-10-03 23:50:22.438"),
+                &sc(Primitive::Timestamp, "timestamp_t"),
+                &tf
+            ),
             Ok(Val::Int(1696377022438))
         );
         let mut ip = sc(Primitive::String, "ip_t");
         ip.is_ip = true;
         assert!(convert_scalar(&json!("13.127.20.X"), &ip, &tf).is_err());
-        assert_eq!(convert_scalar(&json!("::1"), &ip, &tf), Ok(Val::Str("::1".into())));
+        assert_eq!(
+            convert_scalar(&json!("::1"), &ip, &tf),
+            Ok(Val::Str("::1".into()))
+        );
     }
 
     #[test]
     fn lists_from_scalars_and_csv() {
         let shape = Shape::List(Box::new(Shape::Scalar(sc(Primitive::String, "string_t"))));
         let mut rejects = Vec::new();
-        let v = convert(&json!("cloud, firewall"), &shape, "metadata.profiles", &TimeFormat::Auto, &mut rejects);
-        assert_eq!(v, Val::List(vec![Val::Str("cloud".into()), Val::Str("firewall".into())]));
-        let v = convert(&json!("host"), &shape, "metadata.profiles", &TimeFormat::Auto, &mut rejects);
+        let v = convert(
+            &json!("cloud, firewall"),
+            &shape,
+            "metadata.profiles",
+            &TimeFormat::Auto,
+            &mut rejects,
+        );
+        assert_eq!(
+            v,
+            Val::List(vec![Val::Str("cloud".into()), Val::Str("firewall".into())])
+        );
+        let v = convert(
+            &json!("host"),
+            &shape,
+            "metadata.profiles",
+            &TimeFormat::Auto,
+            &mut rejects,
+        );
         assert_eq!(v, Val::List(vec![Val::Str("host".into())]));
         assert!(rejects.is_empty());
     }

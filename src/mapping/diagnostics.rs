@@ -35,7 +35,16 @@ impl fmt::Display for Diagnostic {
         if let Some(e) = &self.entry {
             write!(f, " [matched value \"{e}\"]")?;
         }
-        write!(f, " at {}: {}", if self.pointer.is_empty() { "/" } else { &self.pointer }, self.message)
+        write!(
+            f,
+            " at {}: {}",
+            if self.pointer.is_empty() {
+                "/"
+            } else {
+                &self.pointer
+            },
+            self.message
+        )
     }
 }
 

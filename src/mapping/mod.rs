@@ -10,7 +10,7 @@ pub mod time;
 pub mod value;
 
 pub use apply::{DeadReason, MapOutcome, MappedRecord, Warnings};
-pub use compile::{compile, CompiledClass, CompiledMapping};
+pub use compile::{CompiledClass, CompiledMapping, compile};
 pub use diagnostics::{Diagnostic, Level};
 pub use shape::{Shape, StructShape};
 pub use value::Val;

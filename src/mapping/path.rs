@@ -30,14 +30,20 @@ impl CompiledPath {
     pub fn parse(text: &str) -> Result<CompiledPath, String> {
         let query = JsonPath::parse(text).map_err(|e| format!("invalid JSONPath `{text}`: {e}"))?;
         if let Some(rest) = text.strip_prefix("$.UserDefined.") {
-            let primary = CompiledPath { text: text.to_string(), kind: direct_or(text, query) };
+            let primary = CompiledPath {
+                text: text.to_string(),
+                kind: direct_or(text, query),
+            };
             let fallback = CompiledPath::parse(&format!("$.{rest}"))?;
             return Ok(CompiledPath {
                 text: text.to_string(),
                 kind: Kind::UserDefined(Box::new(primary), Box::new(fallback)),
             });
         }
-        Ok(CompiledPath { text: text.to_string(), kind: direct_or(text, query) })
+        Ok(CompiledPath {
+            text: text.to_string(),
+            kind: direct_or(text, query),
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -63,10 +69,14 @@ impl CompiledPath {
                 match nodes.len() {
                     0 => None,
                     1 => (!nodes[0].is_null()).then_some(Cow::Borrowed(nodes[0])),
-                    _ => Some(Cow::Owned(Value::Array(nodes.into_iter().cloned().collect()))),
+                    _ => Some(Cow::Owned(Value::Array(
+                        nodes.into_iter().cloned().collect(),
+                    ))),
                 }
             }
-            Kind::UserDefined(primary, fallback) => primary.eval(root).or_else(|| fallback.eval(root)),
+            Kind::UserDefined(primary, fallback) => {
+                primary.eval(root).or_else(|| fallback.eval(root))
+            }
         }
     }
 }
@@ -86,7 +96,10 @@ fn direct_segments(text: &str) -> Option<Vec<Seg>> {
         if let Some(r) = rest.strip_prefix('.') {
             let end = r.find(['.', '[']).unwrap_or(r.len());
             let name = &r[..end];
-            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') || name == "*" {
+            if name.is_empty()
+                || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                || name == "*"
+            {
                 return None;
             }
             segs.push(Seg::Key(name.to_string()));
@@ -132,8 +145,14 @@ mod tests {
     #[test]
     fn user_defined_falls_back_to_top_level_decoration() {
         let p = CompiledPath::parse("$.UserDefined.source_instance_id").unwrap();
-        assert_eq!(p.eval(&json!({"source_instance_id": "i-1"})).unwrap().as_ref(), &json!("i-1"));
-        let nested = json!({"UserDefined": {"source_instance_id": "i-2"}, "source_instance_id": "i-1"});
+        assert_eq!(
+            p.eval(&json!({"source_instance_id": "i-1"}))
+                .unwrap()
+                .as_ref(),
+            &json!("i-1")
+        );
+        let nested =
+            json!({"UserDefined": {"source_instance_id": "i-2"}, "source_instance_id": "i-1"});
         assert_eq!(p.eval(&nested).unwrap().as_ref(), &json!("i-2"));
     }
 }

@@ -25,6 +25,8 @@ pub struct Scalar {
     pub is_ip: bool,
     /// Defined ids and captions when the attribute is an enum.
     pub enum_info: Option<Arc<EnumInfo>>,
+    /// Allowed values of a string enum (e.g. `http_request.http_method`).
+    pub string_values: Option<Arc<Vec<String>>>,
 }
 
 #[derive(Debug)]
@@ -105,14 +107,17 @@ impl StructShape {
             .fields
             .iter()
             .map(|f| match &f.shape {
-                Shape::Scalar(Scalar { enum_info: Some(info), .. }) => {
-                    info.sibling.as_deref().and_then(|s| self.index(s))
-                }
+                Shape::Scalar(Scalar {
+                    enum_info: Some(info),
+                    ..
+                }) => info.sibling.as_deref().and_then(|s| self.index(s)),
                 _ => None,
             })
             .collect();
-        self.unmapped_required =
-            required_of(&self.ocsf_name).into_iter().filter(|r| self.index(r).is_none()).collect();
+        self.unmapped_required = required_of(&self.ocsf_name)
+            .into_iter()
+            .filter(|r| self.index(r).is_none())
+            .collect();
     }
 }
 

@@ -54,7 +54,9 @@ pub fn parse_time_str(s: &str, fmt: &TimeFormat) -> Option<i64> {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return s.parse::<f64>().ok().and_then(epoch_number_to_ms);
     }
-    DateTime::parse_from_rfc2822(s).ok().map(|d| d.timestamp_millis())
+    DateTime::parse_from_rfc2822(s)
+        .ok()
+        .map(|d| d.timestamp_millis())
 }
 
 /// A number as an epoch time, its unit guessed from its magnitude.
@@ -78,7 +80,9 @@ fn parse_strftime(s: &str, f: &str) -> Option<i64> {
     if let Ok(d) = DateTime::parse_from_str(s, f) {
         return Some(d.timestamp_millis());
     }
-    NaiveDateTime::parse_from_str(s, f).ok().map(|d| d.and_utc().timestamp_millis())
+    NaiveDateTime::parse_from_str(s, f)
+        .ok()
+        .map(|d| d.and_utc().timestamp_millis())
 }
 
 fn num(b: &[u8]) -> Option<i64> {
@@ -105,7 +109,11 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// `YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|±HH[:]MM|±HH]`, without allocating.
 fn parse_iso_like(b: &[u8]) -> Option<i64> {
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ' || b[10] == b't') {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b' ' || b[10] == b't')
+    {
         return None;
     }
     if b[13] != b':' || b[16] != b':' {
@@ -186,11 +194,20 @@ mod tests {
     fn epochs_and_formats() {
         assert_eq!(auto("1601587565"), Some(1601587565000));
         assert_eq!(auto("1601587565123"), Some(1601587565123));
-        assert_eq!(parse_time_str("1601587565", &TimeFormat::EpochSeconds), Some(1601587565000));
+        assert_eq!(
+            parse_time_str("1601587565", &TimeFormat::EpochSeconds),
+            Some(1601587565000)
+        );
         let f = TimeFormat::from_spec(Some("%Y-%m-%d %H:%M:%S.%f"));
-        assert_eq!(parse_time_str("2023-10-03 23:50:22.438", &f), Some(1696377022438));
+        assert_eq!(
+            parse_time_str("2023-10-03 23:50:22.438", &f),
+            Some(1696377022438)
+        );
         let f = TimeFormat::from_spec(Some("%d/%b/%Y:%H:%M:%S %z"));
-        assert_eq!(parse_time_str("10/Oct/2000:13:55:36 -0700", &f), Some(971211336000));
+        assert_eq!(
+            parse_time_str("10/Oct/2000:13:55:36 -0700", &f),
+            Some(971211336000)
+        );
         assert_eq!(event_day(1696377022438), "20231003");
     }
 }

@@ -50,9 +50,13 @@ impl Val {
             (Val::Null, _) => Value::Null,
             (Val::Bool(b), _) => Value::Bool(*b),
             (Val::Int(i), _) => Value::from(*i),
-            (Val::Float(f), _) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+            (Val::Float(f), _) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
             (Val::Str(s), _) => Value::String(s.clone()),
-            (Val::List(items), Shape::List(inner)) => Value::Array(items.iter().map(|v| v.to_json(inner)).collect()),
+            (Val::List(items), Shape::List(inner)) => {
+                Value::Array(items.iter().map(|v| v.to_json(inner)).collect())
+            }
             (Val::Struct(members), Shape::Struct(s)) => {
                 let mut m = serde_json::Map::new();
                 for (v, f) in members.iter().zip(&s.fields) {
@@ -62,9 +66,12 @@ impl Val {
                 }
                 Value::Object(m)
             }
-            (Val::Map(entries), _) => {
-                Value::Object(entries.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
-            }
+            (Val::Map(entries), _) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            ),
             _ => Value::Null,
         }
     }

@@ -57,7 +57,10 @@ impl Attribute {
     }
     /// Caption of an enum value, if this attribute is an enum and defines it.
     pub fn enum_caption(&self, id: i64) -> Option<&str> {
-        self.enum_values.as_ref()?.get(&id.to_string()).map(String::as_str)
+        self.enum_values
+            .as_ref()?
+            .get(&id.to_string())
+            .map(String::as_str)
     }
 }
 
@@ -137,7 +140,8 @@ pub struct Schema {
 
 impl Schema {
     fn load() -> Schema {
-        let raw: RawFacts = serde_json::from_str(FACTS_JSON).expect("embedded OCSF facts table is valid JSON");
+        let raw: RawFacts =
+            serde_json::from_str(FACTS_JSON).expect("embedded OCSF facts table is valid JSON");
         let mut classes = raw.classes;
         for (name, class) in classes.iter_mut() {
             class.name = name.clone();
@@ -147,7 +151,14 @@ impl Schema {
             object.name = name.clone();
         }
         let class_by_uid = classes.iter().map(|(n, c)| (c.uid, n.clone())).collect();
-        Schema { version: raw.version, types: raw.types, profiles: raw.profiles, classes, objects, class_by_uid }
+        Schema {
+            version: raw.version,
+            types: raw.types,
+            profiles: raw.profiles,
+            classes,
+            objects,
+            class_by_uid,
+        }
     }
 
     /// The embedded OCSF 1.1.0 schema (parsed once).
@@ -162,10 +173,17 @@ impl Schema {
             return Some(c);
         }
         if let Ok(uid) = key.trim().parse::<i64>() {
-            return self.class_by_uid.get(&uid).and_then(|n| self.classes.get(n));
+            return self
+                .class_by_uid
+                .get(&uid)
+                .and_then(|n| self.classes.get(n));
         }
         let norm = key.trim().to_ascii_lowercase().replace(' ', "_");
-        self.classes.get(&norm).or_else(|| self.classes.values().find(|c| c.caption.eq_ignore_ascii_case(key.trim())))
+        self.classes.get(&norm).or_else(|| {
+            self.classes
+                .values()
+                .find(|c| c.caption.eq_ignore_ascii_case(key.trim()))
+        })
     }
 
     pub fn object(&self, name: &str) -> Option<&Object> {
@@ -201,7 +219,10 @@ impl Schema {
     }
 
     /// Names closest to `wanted` among `candidates`, for "did you mean" messages.
-    pub fn nearest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    pub fn nearest<'a>(
+        wanted: &str,
+        candidates: impl Iterator<Item = &'a String>,
+    ) -> Option<&'a str> {
         candidates
             .map(|c| (strsim::jaro_winkler(wanted, c), c))
             .filter(|(score, _)| *score > 0.7)

@@ -30,13 +30,18 @@ pub fn data_type(shape: &Shape) -> DataType {
             Primitive::String | Primitive::Json | Primitive::Object => DataType::Utf8,
         },
         Shape::Struct(st) => DataType::Struct(struct_fields(st)),
-        Shape::List(inner) => DataType::List(Arc::new(Field::new("element", data_type(inner), true))),
+        Shape::List(inner) => {
+            DataType::List(Arc::new(Field::new("element", data_type(inner), true)))
+        }
         Shape::Map => map_type(),
     }
 }
 
 pub fn struct_fields(st: &StructShape) -> Fields {
-    st.fields.iter().map(|f| Field::new(&f.name, data_type(&f.shape), true)).collect()
+    st.fields
+        .iter()
+        .map(|f| Field::new(&f.name, data_type(&f.shape), true))
+        .collect()
 }
 
 pub fn arrow_schema(st: &StructShape) -> Arc<Schema> {

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListArray, MapBuilder, MapFieldNames,
-    StringBuilder, StructArray,
-};
 use arrow::array::NullBufferBuilder;
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListArray, MapBuilder,
+    MapFieldNames, StringBuilder, StructArray,
+};
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, FieldRef, Fields, Schema};
 use arrow::record_batch::RecordBatch;
@@ -23,13 +23,26 @@ enum Col {
     I64(Int64Builder),
     F64(Float64Builder),
     Str(StringBuilder),
-    Struct { fields: Fields, children: Vec<Col>, nulls: NullBufferBuilder },
-    List { field: FieldRef, offsets: Vec<i32>, nulls: NullBufferBuilder, child: Box<Col> },
+    Struct {
+        fields: Fields,
+        children: Vec<Col>,
+        nulls: NullBufferBuilder,
+    },
+    List {
+        field: FieldRef,
+        offsets: Vec<i32>,
+        nulls: NullBufferBuilder,
+        child: Box<Col>,
+    },
     Map(MapBuilder<StringBuilder, StringBuilder>, usize),
 }
 
 fn map_builder() -> MapBuilder<StringBuilder, StringBuilder> {
-    let names = MapFieldNames { entry: "key_value".into(), key: "key".into(), value: "value".into() };
+    let names = MapFieldNames {
+        entry: "key_value".into(),
+        key: "key".into(),
+        value: "value".into(),
+    };
     MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new())
 }
 
@@ -49,9 +62,16 @@ impl Col {
                 nulls: NullBufferBuilder::new(0),
             },
             Shape::List(inner) => {
-                let DataType::List(field) = data_type(shape) else { unreachable!("list shape") };
+                let DataType::List(field) = data_type(shape) else {
+                    unreachable!("list shape")
+                };
                 let _ = inner;
-                Col::List { field, offsets: vec![0], nulls: NullBufferBuilder::new(0), child: Box::new(Col::new(inner)) }
+                Col::List {
+                    field,
+                    offsets: vec![0],
+                    nulls: NullBufferBuilder::new(0),
+                    child: Box::new(Col::new(inner)),
+                }
             }
             Shape::Map => Col::Map(map_builder(), 0),
         }
@@ -64,7 +84,9 @@ impl Col {
             Col::I64(b) => b.append_null(),
             Col::F64(b) => b.append_null(),
             Col::Str(b) => b.append_null(),
-            Col::Struct { children, nulls, .. } => {
+            Col::Struct {
+                children, nulls, ..
+            } => {
                 nulls.append_null();
                 children.iter_mut().for_each(Col::append_null);
             }
@@ -90,13 +112,26 @@ impl Col {
             (Col::F64(b), Val::Float(x)) => b.append_value(*x),
             (Col::F64(b), Val::Int(x)) => b.append_value(*x as f64),
             (Col::Str(b), Val::Str(s)) => b.append_value(s),
-            (Col::Struct { children, nulls, .. }, Val::Struct(members)) => {
+            (
+                Col::Struct {
+                    children, nulls, ..
+                },
+                Val::Struct(members),
+            ) => {
                 nulls.append_non_null();
                 for (c, m) in children.iter_mut().zip(members) {
                     c.append(m);
                 }
             }
-            (Col::List { offsets, nulls, child, .. }, Val::List(items)) => {
+            (
+                Col::List {
+                    offsets,
+                    nulls,
+                    child,
+                    ..
+                },
+                Val::List(items),
+            ) => {
                 for it in items {
                     child.append(it);
                 }
@@ -123,13 +158,27 @@ impl Col {
             Col::I64(b) => Arc::new(b.finish()),
             Col::F64(b) => Arc::new(b.finish()),
             Col::Str(b) => Arc::new(b.finish()),
-            Col::Struct { fields, children, nulls } => {
+            Col::Struct {
+                fields,
+                children,
+                nulls,
+            } => {
                 let arrays: Vec<ArrayRef> = children.iter_mut().map(Col::finish).collect();
                 Arc::new(StructArray::new(fields.clone(), arrays, nulls.finish()))
             }
-            Col::List { field, offsets, nulls, child } => {
+            Col::List {
+                field,
+                offsets,
+                nulls,
+                child,
+            } => {
                 let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
-                Arc::new(ListArray::new(field.clone(), offs, child.finish(), nulls.finish()))
+                Arc::new(ListArray::new(
+                    field.clone(),
+                    offs,
+                    child.finish(),
+                    nulls.finish(),
+                ))
             }
             Col::Map(b, bytes) => {
                 *bytes = 0;
@@ -161,7 +210,11 @@ pub struct RecordColumns {
 
 impl RecordColumns {
     pub fn new(shape: &StructShape) -> RecordColumns {
-        RecordColumns { schema: arrow_schema(shape), cols: shape.fields.iter().map(|f| Col::new(&f.shape)).collect(), rows: 0 }
+        RecordColumns {
+            schema: arrow_schema(shape),
+            cols: shape.fields.iter().map(|f| Col::new(&f.shape)).collect(),
+            rows: 0,
+        }
     }
 
     pub fn append(&mut self, root: &[Val]) {
@@ -184,7 +237,8 @@ impl RecordColumns {
     pub fn finish(&mut self) -> RecordBatch {
         let arrays: Vec<ArrayRef> = self.cols.iter_mut().map(Col::finish).collect();
         self.rows = 0;
-        RecordBatch::try_new(self.schema.clone(), arrays).expect("columns are built from the schema they are checked against")
+        RecordBatch::try_new(self.schema.clone(), arrays)
+            .expect("columns are built from the schema they are checked against")
     }
 
     pub fn schema(&self) -> Arc<Schema> {

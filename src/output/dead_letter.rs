@@ -27,8 +27,16 @@ pub struct Reason {
 
 pub fn dead_letter_key(prefix: &str, source: &str, name: &str) -> String {
     let p = prefix.trim_matches('/');
-    let p = if p.is_empty() { String::new() } else { format!("{p}/") };
-    format!("{p}{}/{}.jsonl", super::lake::sanitize(source), super::lake::sanitize(name))
+    let p = if p.is_empty() {
+        String::new()
+    } else {
+        format!("{p}/")
+    };
+    format!(
+        "{p}{}/{}.jsonl",
+        super::lake::sanitize(source),
+        super::lake::sanitize(name)
+    )
 }
 
 pub fn encode_lines(letters: &[DeadLetter]) -> Vec<u8> {

@@ -2,7 +2,15 @@
 
 /// Make a string safe as one key or path segment.
 pub fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 pub fn default_location(source: &str, class: &str) -> String {
@@ -11,7 +19,11 @@ pub fn default_location(source: &str, class: &str) -> String {
 
 pub fn object_key(location: &str, region: &str, account: &str, day: &str, name: &str) -> String {
     let loc = location.trim_matches('/');
-    let prefix = if loc.is_empty() { String::new() } else { format!("{loc}/") };
+    let prefix = if loc.is_empty() {
+        String::new()
+    } else {
+        format!("{loc}/")
+    };
     format!(
         "{prefix}region={}/accountId={}/eventDay={day}/{}.zstd.parquet",
         sanitize(region),
@@ -27,7 +39,13 @@ mod tests {
     #[test]
     fn keys() {
         assert_eq!(
-            object_key("ext/windows-sysmon/process_activity/", "us-east-1", "123", "20231003", "cli-ab"),
+            object_key(
+                "ext/windows-sysmon/process_activity/",
+                "us-east-1",
+                "123",
+                "20231003",
+                "cli-ab"
+            ),
             "ext/windows-sysmon/process_activity/region=us-east-1/accountId=123/eventDay=20231003/cli-ab.zstd.parquet"
         );
         assert_eq!(sanitize("a/b c"), "a_b_c");

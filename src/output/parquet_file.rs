@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, Int64Array};
-use arrow::compute::{sort_to_indices, take_record_batch, SortOptions};
+use arrow::compute::{SortOptions, sort_to_indices, take_record_batch};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -14,7 +14,9 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid zstd level"),
+        ))
         .set_data_page_size_limit(MAX_PAGE_BYTES)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_writer_version(WriterVersion::PARQUET_1_0)
@@ -24,17 +26,29 @@ pub fn writer_properties() -> WriterProperties {
 
 /// Sort a batch by its `time` column (stable, so equal times keep input order).
 pub fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let Some(col) = batch.column_by_name("time") else { return Ok(batch.clone()) };
+    let Some(col) = batch.column_by_name("time") else {
+        return Ok(batch.clone());
+    };
     let times = col.as_any().downcast_ref::<Int64Array>();
     if times.is_some_and(|t| t.values().windows(2).all(|w| w[0] <= w[1])) {
         return Ok(batch.clone());
     }
-    let idx = sort_to_indices(col, Some(SortOptions { descending: false, nulls_first: false }), None)?;
+    let idx = sort_to_indices(
+        col,
+        Some(SortOptions {
+            descending: false,
+            nulls_first: false,
+        }),
+        None,
+    )?;
     take_record_batch(batch, &idx)
 }
 
 /// Encode batches (already sorted) into one Parquet object.
-pub fn encode(schema: Arc<arrow::datatypes::Schema>, batches: &[RecordBatch]) -> Result<Vec<u8>, parquet::errors::ParquetError> {
+pub fn encode(
+    schema: Arc<arrow::datatypes::Schema>,
+    batches: &[RecordBatch],
+) -> Result<Vec<u8>, parquet::errors::ParquetError> {
     let mut buf = Vec::new();
     let mut w = ArrowWriter::try_new(&mut buf, schema, Some(writer_properties()))?;
     for b in batches {

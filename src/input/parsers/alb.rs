@@ -44,7 +44,11 @@ const FIELDS: &[&str] = &[
 ];
 
 /// ALB writes -1 for processing times it could not measure.
-const TIMINGS: &[&str] = &["request_processing_time", "target_processing_time", "response_processing_time"];
+const TIMINGS: &[&str] = &[
+    "request_processing_time",
+    "target_processing_time",
+    "response_processing_time",
+];
 
 fn split_host_port(s: &str) -> Option<(&str, &str)> {
     let (h, p) = s.rsplit_once(':')?;
@@ -55,7 +59,10 @@ fn split_host_port(s: &str) -> Option<(&str, &str)> {
 pub fn parse_alb_line(line: &str) -> Result<Value, String> {
     let fields = split_delimited(line.trim_end(), ' ')?;
     if fields.len() < 12 {
-        return Err(format!("ALB log line has {} fields; at least 12 expected", fields.len()));
+        return Err(format!(
+            "ALB log line has {} fields; at least 12 expected",
+            fields.len()
+        ));
     }
     let mut m = Map::new();
     let put = |m: &mut Map<String, Value>, k: &str, v: &str| {

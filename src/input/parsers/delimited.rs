@@ -73,8 +73,14 @@ mod tests {
 
     #[test]
     fn quoted_and_empty_fields() {
-        assert_eq!(split_delimited(r#"a "b c" d"#, ' ').unwrap(), vec!["a", "b c", "d"]);
-        assert_eq!(split_delimited(r#"1,"x,""y""",,z,"#, ',').unwrap(), vec!["1", "x,\"y\"", "", "z", ""]);
+        assert_eq!(
+            split_delimited(r#"a "b c" d"#, ' ').unwrap(),
+            vec!["a", "b c", "d"]
+        );
+        assert_eq!(
+            split_delimited(r#"1,"x,""y""",,z,"#, ',').unwrap(),
+            vec!["1", "x,\"y\"", "", "z", ""]
+        );
         assert_eq!(split_delimited("a\tb", '\t').unwrap(), vec!["a", "b"]);
         assert!(split_delimited(r#"a "b"#, ' ').is_err());
     }

@@ -25,10 +25,18 @@ pub struct RawEvent {
 #[derive(Debug, Clone)]
 pub enum Parser {
     JsonLines,
-    Json { records_key: Option<String> },
+    Json {
+        records_key: Option<String>,
+    },
     WindowsEvent,
     Alb,
-    Delimited { delimiter: char, columns: Vec<String>, header: bool, null_values: Vec<String>, comment: Option<String> },
+    Delimited {
+        delimiter: char,
+        columns: Vec<String>,
+        header: bool,
+        null_values: Vec<String>,
+        comment: Option<String>,
+    },
     Regex(Regex),
 }
 
@@ -44,16 +52,28 @@ impl Parser {
     pub fn from_config(f: Option<&FormatConfig>) -> Result<Parser, String> {
         Ok(match f {
             None | Some(FormatConfig::JsonLines) => Parser::JsonLines,
-            Some(FormatConfig::Json { records_key }) => Parser::Json { records_key: records_key.clone() },
+            Some(FormatConfig::Json { records_key }) => Parser::Json {
+                records_key: records_key.clone(),
+            },
             Some(FormatConfig::WindowsEvent) => Parser::WindowsEvent,
             Some(FormatConfig::Alb) => Parser::Alb,
-            Some(FormatConfig::Delimited { delimiter, columns, header, null_values, comment }) => {
+            Some(FormatConfig::Delimited {
+                delimiter,
+                columns,
+                header,
+                null_values,
+                comment,
+            }) => {
                 let d = match delimiter.as_str() {
                     "tab" | "\\t" => '\t',
                     "space" => ' ',
                     "comma" => ',',
                     s if s.chars().count() == 1 => s.chars().next().unwrap_or(' '),
-                    other => return Err(format!("delimiter must be one character (or tab/space/comma), got `{other}`")),
+                    other => {
+                        return Err(format!(
+                            "delimiter must be one character (or tab/space/comma), got `{other}`"
+                        ));
+                    }
                 };
                 if columns.is_empty() && !header {
                     return Err("delimited format needs `columns` or `header: true`".into());
@@ -62,7 +82,9 @@ impl Parser {
                     delimiter: d,
                     columns: columns.clone(),
                     header: *header,
-                    null_values: null_values.clone().unwrap_or_else(|| vec!["-".into(), String::new()]),
+                    null_values: null_values
+                        .clone()
+                        .unwrap_or_else(|| vec!["-".into(), String::new()]),
                     comment: comment.clone(),
                 }
             }
@@ -94,16 +116,24 @@ impl Parser {
 
     /// Per-input line state (a delimited header is read from each input).
     pub fn lines(&self) -> LineParser<'_> {
-        LineParser { parser: self, header: None }
+        LineParser {
+            parser: self,
+            header: None,
+        }
     }
 
     /// Events of a whole JSON document.
     pub fn document_events(&self, bytes: &[u8]) -> Result<Vec<Value>, String> {
-        let doc: Value = serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON document: {e}"))?;
-        let Parser::Json { records_key } = self else { return Ok(vec![doc]) };
+        let doc: Value =
+            serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON document: {e}"))?;
+        let Parser::Json { records_key } = self else {
+            return Ok(vec![doc]);
+        };
         let node = match records_key {
             Some(k) => match doc {
-                Value::Object(mut m) => m.remove(k).ok_or_else(|| format!("document has no `{k}` key"))?,
+                Value::Object(mut m) => m
+                    .remove(k)
+                    .ok_or_else(|| format!("document has no `{k}` key"))?,
                 _ => return Err(format!("document is not an object with `{k}`")),
             },
             None => doc,
@@ -128,7 +158,9 @@ impl LineParser<'_> {
         match self.parser {
             Parser::JsonLines => json_line(line),
             Parser::WindowsEvent => match json_line(line) {
-                LineResult::Event(v) => normalize_windows_event(v).map_or_else(LineResult::Error, LineResult::Event),
+                LineResult::Event(v) => {
+                    normalize_windows_event(v).map_or_else(LineResult::Error, LineResult::Event)
+                }
                 other => other,
             },
             Parser::Json { .. } => json_line(line),
@@ -151,7 +183,13 @@ impl LineParser<'_> {
                 },
                 Err(e) => LineResult::Error(e),
             },
-            Parser::Delimited { delimiter, columns, header, null_values, comment } => {
+            Parser::Delimited {
+                delimiter,
+                columns,
+                header,
+                null_values,
+                comment,
+            } => {
                 let s = match text(line) {
                     Ok(s) => s,
                     Err(e) => return LineResult::Error(e),
@@ -173,7 +211,10 @@ impl LineParser<'_> {
                     if null_values.contains(&v) {
                         continue;
                     }
-                    let key = names.get(i).cloned().unwrap_or_else(|| format!("column_{}", i + 1));
+                    let key = names
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| format!("column_{}", i + 1));
                     m.insert(key, Value::String(v));
                 }
                 LineResult::Event(Value::Object(m))
@@ -183,7 +224,12 @@ impl LineParser<'_> {
 }
 
 fn text(line: &[u8]) -> Result<&str, String> {
-    std::str::from_utf8(line).map_err(|e| format!("line is not UTF-8 (invalid byte at offset {})", e.valid_up_to()))
+    std::str::from_utf8(line).map_err(|e| {
+        format!(
+            "line is not UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })
 }
 
 fn json_line(line: &[u8]) -> LineResult {

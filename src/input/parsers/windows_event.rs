@@ -59,7 +59,9 @@ fn id_value(v: &Value) -> Option<Value> {
 
 /// Bring one record to the canonical shape, or say why it is not a Windows event.
 pub fn normalize_windows_event(v: Value) -> Result<Value, String> {
-    let Value::Object(mut m) = v else { return Err("Windows event is not a JSON object".into()) };
+    let Value::Object(mut m) = v else {
+        return Err("Windows event is not a JSON object".into());
+    };
     // EVTX as JSON: {"Event": {"System": {...}, "EventData": {...}}}
     if let Some(Value::Object(ev)) = m.get("Event").cloned()
         && let Some(Value::Object(sys)) = ev.get("System")
@@ -80,16 +82,25 @@ pub fn normalize_windows_event(v: Value) -> Result<Value, String> {
         if let Some(c) = sys.get("Channel") {
             out.insert("LogName".into(), c.clone());
         }
-        if let Some(p) = sys.get("Provider").and_then(|p| p.pointer("/#attributes/Name")) {
+        if let Some(p) = sys
+            .get("Provider")
+            .and_then(|p| p.pointer("/#attributes/Name"))
+        {
             out.insert("ProviderName".into(), p.clone());
         }
-        if let Some(t) = sys.get("TimeCreated").and_then(|t| t.pointer("/#attributes/SystemTime")) {
+        if let Some(t) = sys
+            .get("TimeCreated")
+            .and_then(|t| t.pointer("/#attributes/SystemTime"))
+        {
             out.insert("TimeCreated".into(), t.clone());
         }
         if let Some(r) = sys.get("EventRecordID") {
             out.insert("Index".into(), r.clone());
         }
-        if let Some(u) = sys.get("Security").and_then(|s| s.pointer("/#attributes/UserID")) {
+        if let Some(u) = sys
+            .get("Security")
+            .and_then(|s| s.pointer("/#attributes/UserID"))
+        {
             out.insert("UserName".into(), u.clone());
         }
         for (k, v) in m {
@@ -125,7 +136,12 @@ pub fn normalize_windows_event(v: Value) -> Result<Value, String> {
             }
             (_, Some(Value::Object(o))) => Some(o.clone()),
             // Shippers that flatten the event data to the top level.
-            _ => Some(m.iter().filter(|(_, v)| !v.is_object()).map(|(k, v)| (k.clone(), v.clone())).collect()),
+            _ => Some(
+                m.iter()
+                    .filter(|(_, v)| !v.is_object())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
         },
     };
     if let Some(d) = desc {
@@ -153,16 +169,27 @@ mod tests {
 
     #[test]
     fn event_id_string_or_number_and_other_shapes() {
-        let kaw = normalize_windows_event(json!({"EventId": "1", "Description": "Process Create:\r\nProcessId: 4"})).unwrap();
+        let kaw = normalize_windows_event(
+            json!({"EventId": "1", "Description": "Process Create:\r\nProcessId: 4"}),
+        )
+        .unwrap();
         assert_eq!(kaw["EventId"], json!("1"));
         assert_eq!(kaw["Description"]["ProcessId"], json!("4"));
         let nx = normalize_windows_event(json!({"EventID": 3, "Description": "Edge", "Message": "Network connection detected:\r\nSourceIp: 10.0.0.1"})).unwrap();
         assert_eq!(nx["EventId"], json!(3));
         assert_eq!(nx["Description"]["SourceIp"], json!("10.0.0.1"));
-        let az = normalize_windows_event(json!({"EventID": 3, "EventData": "{\"SourcePort\":\"5\"}"})).unwrap();
+        let az =
+            normalize_windows_event(json!({"EventID": 3, "EventData": "{\"SourcePort\":\"5\"}"}))
+                .unwrap();
         assert_eq!(az["Description"]["SourcePort"], json!("5"));
         let evtx = normalize_windows_event(json!({"Event": {"System": {"EventID": 1, "Computer": "H"}, "EventData": {"ProcessId": 9}}})).unwrap();
-        assert_eq!((evtx["EventId"].clone(), evtx["Description"]["ProcessId"].clone()), (json!(1), json!(9)));
+        assert_eq!(
+            (
+                evtx["EventId"].clone(),
+                evtx["Description"]["ProcessId"].clone()
+            ),
+            (json!(1), json!(9))
+        );
         assert!(normalize_windows_event(json!({"foo": 1})).is_err());
     }
 }
