@@ -10,7 +10,6 @@ use clap::{Args, Parser as ClapParser, Subcommand};
 use crate::catalog::{Catalog, LoadError};
 use crate::engine::{Batch, BatchOutput, PartitionDefaults, Stats};
 use crate::mapping::{Diagnostic, Level};
-use crate::output::arrow_schema::data_type;
 
 #[derive(ClapParser, Debug)]
 #[command(
@@ -361,7 +360,6 @@ fn print_field(name: &str, dt: &arrow::datatypes::DataType, depth: usize) {
         },
         other => println!("{pad}{name}: {}", short(other)),
     }
-    let _ = data_type;
 }
 
 fn short(dt: &arrow::datatypes::DataType) -> String {

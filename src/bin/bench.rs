@@ -12,7 +12,9 @@ use ocsf_transform::engine::{Batch, PartitionDefaults};
 use ocsf_transform::input::parsers::LineResult;
 
 fn fixture_lines(source: &str) -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(source);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(source);
     let mut lines = Vec::new();
     for e in std::fs::read_dir(dir).expect("fixtures folder") {
         let p = e.expect("entry").path();
@@ -20,15 +22,25 @@ fn fixture_lines(source: &str) -> Vec<Vec<u8>> {
         let (_, mut r) = ocsf_transform::input::open_decoded(f, 1 << 30).expect("decode");
         let mut s = Vec::new();
         r.read_to_end(&mut s).expect("read");
-        lines.extend(s.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec));
+        lines.extend(
+            s.split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(<[u8]>::to_vec),
+        );
     }
     lines
 }
 
 fn main() {
-    let mb: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(64);
+    let mb: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(64);
     let catalog = Catalog::embedded().expect("embedded config");
-    println!("{:<22} {:>10} {:>12} {:>10} {:>12} {:>10} {:>7}", "source", "events", "parse ev/s", "parse MB/s", "e2e ev/s", "e2e MB/s", "ratio");
+    println!(
+        "{:<22} {:>10} {:>12} {:>10} {:>12} {:>10} {:>7}",
+        "source", "events", "parse ev/s", "parse MB/s", "e2e ev/s", "e2e MB/s", "ratio"
+    );
     for source in ["windows-sysmon", "aws-network-firewall", "aws-alb"] {
         let src = catalog.source(source).expect("source");
         let lines = fixture_lines(source);
@@ -55,7 +67,10 @@ fn main() {
         let parse_s = t.elapsed().as_secs_f64();
         // End to end: parse, map, type, validate, group, sort, encode Parquet (zstd).
         let t = Instant::now();
-        let defaults = PartitionDefaults { account: "111122223333".into(), region: "eu-west-1".into() };
+        let defaults = PartitionDefaults {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+        };
         let mut batch = Batch::new(src, "bench", defaults);
         batch.add_input("bench", None, &input[..]).expect("input");
         let out = batch.finish("dead-letter").expect("encode");

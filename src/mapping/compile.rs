@@ -177,16 +177,12 @@ pub fn compile(
             None
         }
     };
-    let timestamp_path = ev
-        .timestamp
-        .as_ref()
-        .and_then(|t| match CompiledPath::parse(&t.field) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                ctx.diag(Level::Fatal, "/custom_source_events/timestamp/field", e);
-                None
-            }
-        });
+    // The timestamp field is only checked here; it becomes the `time` mapping where one is missing.
+    if let Some(t) = &ev.timestamp
+        && let Err(e) = CompiledPath::parse(&t.field)
+    {
+        ctx.diag(Level::Fatal, "/custom_source_events/timestamp/field", e);
+    }
 
     let mut class_names: Vec<String> = Vec::new();
     let mut class_shapes: Vec<StructShape> = Vec::new();
@@ -275,7 +271,6 @@ pub fn compile(
         }
     }
     ctx.entry = None;
-    let _ = timestamp_path;
 
     // Finalize shapes, then resolve drafts against them.
     let required_of = |name: &str| -> Vec<String> {
@@ -403,17 +398,6 @@ fn scalar_shape(schema: &Schema, attr: &Attribute) -> Scalar {
                     sibling: attr.sibling.clone(),
                 })
             }),
-    }
-}
-
-fn string_scalar() -> Scalar {
-    Scalar {
-        prim: Primitive::String,
-        type_name: Arc::from("string_t"),
-        range: None,
-        is_ip: false,
-        enum_info: None,
-        string_values: None,
     }
 }
 
@@ -908,7 +892,6 @@ fn lint_literals(
                 format!("{n} is not a defined value of `{path}`; written as 99 (Other)"),
             );
         }
-        let _ = key;
     }
 }
 
@@ -1167,15 +1150,5 @@ fn resolve(ctx: &mut Ctx, d: Draft, shape: &Shape, extra: &mut Vec<(String, Valu
             }
             _ => unreachable!("object attribute has a struct shape"),
         },
-    }
-}
-
-#[allow(dead_code)]
-fn string_field(name: &str) -> Field {
-    Field {
-        name: name.into(),
-        shape: Shape::Scalar(string_scalar()),
-        required: false,
-        profiles: None,
     }
 }

@@ -73,7 +73,6 @@ pub fn convert(
             Value::Object(m) => {
                 let mut entries = Vec::with_capacity(m.len());
                 flatten_into("", v, &mut entries);
-                let _ = m;
                 Val::Map(entries).normalize_empty()
             }
             other => Val::Map(vec![(String::new(), raw_text(other))]),

@@ -65,7 +65,6 @@ impl Col {
                 let DataType::List(field) = data_type(shape) else {
                     unreachable!("list shape")
                 };
-                let _ = inner;
                 Col::List {
                     field,
                     offsets: vec![0],

@@ -64,18 +64,54 @@ fn bad_records_become_dead_letters_with_reasons() {
     assert_eq!(out.stats.events_in, 10);
     assert_eq!(out.stats.written(), 1);
     assert_eq!(out.stats.ignored, 1);
-    assert_eq!(out.stats.warnings["unconvertible_value"], 1, "{:?}", out.stats);
+    assert_eq!(
+        out.stats.warnings["unconvertible_value"], 1,
+        "{:?}",
+        out.stats
+    );
     let dead = dead_letters(&out);
-    let by_pos = |p: u64| dead.iter().find(|d| d["origin"]["position"] == p).unwrap_or_else(|| panic!("no dead letter at {p}: {dead:#?}"));
-    assert!(by_pos(2)["reason"]["message"].as_str().unwrap().contains("invalid JSON"));
-    assert!(by_pos(3)["reason"]["message"].as_str().unwrap().contains("recursion limit"));
-    assert!(by_pos(4)["reason"]["message"].as_str().unwrap().contains("exceeds the limit of 300 bytes"));
+    let by_pos = |p: u64| {
+        dead.iter()
+            .find(|d| d["origin"]["position"] == p)
+            .unwrap_or_else(|| panic!("no dead letter at {p}: {dead:#?}"))
+    };
+    assert!(
+        by_pos(2)["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid JSON")
+    );
+    assert!(
+        by_pos(3)["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("recursion limit")
+    );
+    assert!(
+        by_pos(4)["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds the limit of 300 bytes")
+    );
     assert_eq!(by_pos(5)["reason"]["kind"], "missing_matched_field");
-    assert!(by_pos(6)["reason"]["message"].as_str().unwrap().contains("no mapping for `$.kind` = \"dns\""));
+    assert!(
+        by_pos(6)["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no mapping for `$.kind` = \"dns\"")
+    );
     assert_eq!(by_pos(8)["reason"]["kind"], "missing_time");
-    assert!(by_pos(9)["reason"]["message"].as_str().unwrap().contains("`src_endpoint`"));
+    assert!(
+        by_pos(9)["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`src_endpoint`")
+    );
     assert_eq!(by_pos(10)["reason"]["kind"], "parse_error");
-    assert!(dead.iter().all(|d| d["origin"]["input"] == "bad.jsonl" && d["source"] == "strict"));
+    assert!(
+        dead.iter()
+            .all(|d| d["origin"]["input"] == "bad.jsonl" && d["source"] == "strict")
+    );
 
     // The wrong-typed port is null and kept under unmapped with its OCSF path.
     let lake = tempfile::tempdir().unwrap();
@@ -98,7 +134,12 @@ fn non_utf8_text_line_is_a_dead_letter() {
     let out = batch.finish("dl").unwrap();
     let dead = dead_letters(&out);
     assert_eq!(dead.len(), 1);
-    assert!(dead[0]["reason"]["message"].as_str().unwrap().contains("not UTF-8"));
+    assert!(
+        dead[0]["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not UTF-8")
+    );
     assert!(dead[0]["raw"].as_str().unwrap().contains('\u{fffd}'));
 }
 
@@ -115,7 +156,10 @@ fn truncated_gzip_keeps_what_was_read_and_reports_the_rest() {
     let cut = &z[..z.len() / 2];
     let mut batch = Batch::new(src, "trunc", defaults());
     let err = batch.add_input("s3://b/k.gz", None, cut).unwrap_err();
-    assert!(!err.retryable, "a truncated gzip does not get better on retry");
+    assert!(
+        !err.retryable,
+        "a truncated gzip does not get better on retry"
+    );
     assert!(err.to_string().contains("s3://b/k.gz"));
     batch.dead_letter_input(&err);
     let out = batch.finish("dl").unwrap();

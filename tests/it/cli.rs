@@ -25,41 +25,96 @@ fn transform_is_deterministic_and_reports() {
             .unwrap();
         assert!(st.success());
     }
-    let files: Vec<_> = files_under(out.path()).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).collect();
+    let files: Vec<_> = files_under(out.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(files.len(), r["objects"].as_array().unwrap().len(), "a re-run overwrites instead of adding objects");
+    assert_eq!(
+        files.len(),
+        r["objects"].as_array().unwrap().len(),
+        "a re-run overwrites instead of adding objects"
+    );
     assert_eq!(r["stats"]["events_in"], 8);
     assert_eq!(r["stats"]["dead_lettered"]["unmappable"], 1);
-    let keys: Vec<String> = r["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap().to_string()).collect();
-    assert!(keys.iter().any(|k| k.starts_with("ext/windows-sysmon/process_activity/region=us-east-1/accountId=")));
-    assert!(keys.iter().any(|k| k.contains("/eventDay=20240306/")), "a record after midnight UTC lands in the next day: {keys:?}");
+    let keys: Vec<String> = r["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        keys.iter()
+            .any(|k| k
+                .starts_with("ext/windows-sysmon/process_activity/region=us-east-1/accountId="))
+    );
+    assert!(
+        keys.iter().any(|k| k.contains("/eventDay=20240306/")),
+        "a record after midnight UTC lands in the next day: {keys:?}"
+    );
     let summary = ocsf_check(out.path());
     assert_eq!(summary["rows"], 7);
 }
 
 #[test]
 fn check_fails_on_reference_and_passes_on_shipped() {
-    let o = bin().args(["check", "--config", "../shared/reference-mappings/sources_config.json"]).output().unwrap();
+    let o = bin()
+        .args([
+            "check",
+            "--config",
+            "../shared/reference-mappings/sources_config.json",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("at /custom_source_events/ocsf_mapping/11/schema_mapping/file/type_uid"), "{text}");
+    assert!(
+        text.contains("at /custom_source_events/ocsf_mapping/11/schema_mapping/file/type_uid"),
+        "{text}"
+    );
     let o = bin().args(["check"]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
-    let o = bin().args(["check", "--mapping", "../shared/reference-mappings/aws_nfw.json"]).output().unwrap();
+    let o = bin()
+        .args([
+            "check",
+            "--mapping",
+            "../shared/reference-mappings/aws_nfw.json",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
 fn preview_and_schema() {
-    let o = bin().args(["preview", "--source", "aws-network-firewall", "-n", "2", "tests/fixtures/aws-network-firewall"]).output().unwrap();
+    let o = bin()
+        .args([
+            "preview",
+            "--source",
+            "aws-network-firewall",
+            "-n",
+            "2",
+            "tests/fixtures/aws-network-firewall",
+        ])
+        .output()
+        .unwrap();
     assert!(o.status.success());
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("\"type_uid\": 400106") && text.contains("\"class_name\": \"Network Activity\""), "{text}");
+    assert!(
+        text.contains("\"type_uid\": 400106")
+            && text.contains("\"class_name\": \"Network Activity\""),
+        "{text}"
+    );
     let o = bin().args(["schema"]).output().unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("source aws-alb class http_activity (4002) at ext/aws-alb/http_activity/"));
+    assert!(
+        text.contains("source aws-alb class http_activity (4002) at ext/aws-alb/http_activity/")
+    );
     assert!(text.contains("unmapped: map<string,string>") && text.contains("time: bigint"));
-    let o = bin().args(["transform", "--source", "nope", "x"]).output().unwrap();
+    let o = bin()
+        .args(["transform", "--source", "nope", "x"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
 

@@ -7,33 +7,68 @@ use super::support::*;
 
 #[test]
 fn reference_config_loads_with_precise_findings() {
-    let catalog = Catalog::load(&shared().join("reference-mappings/sources_config.json")).expect("loads unchanged");
+    let catalog = Catalog::load(&shared().join("reference-mappings/sources_config.json"))
+        .expect("loads unchanged");
     assert_eq!(catalog.sources.len(), 3);
     let text: Vec<String> = catalog.diagnostics.iter().map(|d| d.to_string()).collect();
     let has = |needle: &str| text.iter().any(|t| t.contains(needle));
-    assert!(has("windows_sysmon.json [matched value \"1\"] at /custom_source_events/ocsf_mapping/1/schema_mapping/actor/process: `actor.process` is an OCSF object"), "{text:#?}");
+    assert!(
+        has(
+            "windows_sysmon.json [matched value \"1\"] at /custom_source_events/ocsf_mapping/1/schema_mapping/actor/process: `actor.process` is an OCSF object"
+        ),
+        "{text:#?}"
+    );
     assert!(has("type_uid 100701 is fixed while activity_id varies"));
     assert!(has("`metadata.version` is `v1.0.0`"));
     assert!(has("`metadata.profiles` is an array in OCSF"));
-    assert!(has("severity `High` disagrees with severity_id 3 (`Medium`)"));
-    assert!(has("`file.type_uid` is not an OCSF attribute of object file; did you mean `type_id`?"));
-    assert!(has("`loadbalancing` is not an OCSF 1.1.0 profile; did you mean `load_balancer`?"));
+    assert!(has(
+        "severity `High` disagrees with severity_id 3 (`Medium`)"
+    ));
+    assert!(has(
+        "`file.type_uid` is not an OCSF attribute of object file; did you mean `type_id`?"
+    ));
+    assert!(has(
+        "`loadbalancing` is not an OCSF 1.1.0 profile; did you mean `load_balancer`?"
+    ));
     assert!(catalog.diagnostics.iter().all(|d| d.level != Level::Fatal));
-    assert!(catalog.notes.iter().any(|n| n.contains("no `mapping_file`; using `windows_sysmon.json`")));
+    assert!(
+        catalog
+            .notes
+            .iter()
+            .any(|n| n.contains("no `mapping_file`; using `windows_sysmon.json`"))
+    );
     // And it runs, losslessly: what the reference mapping cannot make valid OCSF is dead-lettered
     // with the reason (its `actor.process` is a string, so `actor` is absent).
     let out = run(&catalog, "windows-sysmon", "ref", &[shared().join("samples/windows-sysmon/derived-kinesis-agent-shape/otrf-mordor-sysmon.kinesis-agent.jsonl")]);
     assert_eq!(out.stats.events_in, 338);
-    assert_eq!(out.stats.events_in, out.stats.written() + out.stats.dead() + out.stats.ignored);
+    assert_eq!(
+        out.stats.events_in,
+        out.stats.written() + out.stats.dead() + out.stats.ignored
+    );
     let dead = dead_letters(&out);
-    assert!(dead.iter().any(|d| d["reason"]["message"].as_str().unwrap().contains("required `actor` is absent")));
-    assert!(dead.iter().any(|d| d["reason"]["message"].as_str().unwrap().contains("no mapping for `$.EventId` = \"13\"")));
+    assert!(dead.iter().any(|d| {
+        d["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("required `actor` is absent")
+    }));
+    assert!(dead.iter().any(|d| {
+        d["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no mapping for `$.EventId` = \"13\"")
+    }));
 }
 
 #[test]
 fn shipped_config_has_no_findings() {
     let catalog = shipped();
-    let bad: Vec<String> = catalog.diagnostics.iter().filter(|d| d.level != Level::Warning).map(|d| d.to_string()).collect();
+    let bad: Vec<String> = catalog
+        .diagnostics
+        .iter()
+        .filter(|d| d.level != Level::Warning)
+        .map(|d| d.to_string())
+        .collect();
     assert!(bad.is_empty(), "{bad:#?}");
     assert_eq!(catalog.sources.len(), 3);
 }

@@ -6,18 +6,30 @@ use std::collections::BTreeMap;
 
 use super::support::*;
 
-fn check_source(source: &str, folder: &str, allowed_dead: &[&str]) -> (ocsf_transform::engine::Stats, Vec<serde_json::Value>) {
+fn check_source(
+    source: &str,
+    folder: &str,
+    allowed_dead: &[&str],
+) -> (ocsf_transform::engine::Stats, Vec<serde_json::Value>) {
     let catalog = shipped();
     let inputs = files_under(&shared().join("samples").join(folder));
     assert!(!inputs.is_empty());
     let out = run(&catalog, source, "samples", &inputs);
     let s = &out.stats;
-    assert_eq!(s.events_in, s.written() + s.dead() + s.ignored, "every event is accounted for: {s:?}");
+    assert_eq!(
+        s.events_in,
+        s.written() + s.dead() + s.ignored,
+        "every event is accounted for: {s:?}"
+    );
     assert!(s.written() > 0);
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), &out);
     let summary = ocsf_check(dir.path());
-    assert_eq!(summary["rows"].as_u64().unwrap(), s.written(), "independent reader sees every written row");
+    assert_eq!(
+        summary["rows"].as_u64().unwrap(),
+        s.written(),
+        "independent reader sees every written row"
+    );
     let dead = dead_letters(&out);
     assert_eq!(dead.len() as u64, s.dead());
     for d in &dead {
@@ -32,8 +44,17 @@ fn check_source(source: &str, folder: &str, allowed_dead: &[&str]) -> (ocsf_tran
 #[test]
 fn sysmon_samples_in_every_shape() {
     let (stats, dead) = check_source("windows-sysmon", "windows-sysmon", &["unmappable"]);
-    for class in ["process_activity", "file_activity", "network_activity", "dns_activity", "memory_activity"] {
-        assert!(stats.rows_written.get(class).copied().unwrap_or(0) > 0, "no {class} rows: {stats:?}");
+    for class in [
+        "process_activity",
+        "file_activity",
+        "network_activity",
+        "dns_activity",
+        "memory_activity",
+    ] {
+        assert!(
+            stats.rows_written.get(class).copied().unwrap_or(0) > 0,
+            "no {class} rows: {stats:?}"
+        );
     }
     // Only the Sysmon events OCSF cannot hold (no process or file) are dead letters.
     let ids: BTreeMap<String, usize> = dead.iter().fold(BTreeMap::new(), |mut m, d| {
@@ -43,20 +64,28 @@ fn sysmon_samples_in_every_shape() {
         m
     });
     for id in ids.keys() {
-        assert!(["4", "16", "19", "20", "21", "24", "255"].contains(&id.as_str()), "{ids:?}");
+        assert!(
+            ["4", "16", "19", "20", "21", "24", "255"].contains(&id.as_str()),
+            "{ids:?}"
+        );
     }
 }
 
 #[test]
 fn network_firewall_samples() {
-    let (stats, dead) = check_source("aws-network-firewall", "aws-network-firewall", &["missing_time", "missing_required"]);
+    let (stats, dead) = check_source(
+        "aws-network-firewall",
+        "aws-network-firewall",
+        &["missing_time", "missing_required"],
+    );
     assert!(stats.written() >= 1100, "{stats:?}");
     for d in &dead {
         let msg = d["reason"]["message"].as_str().unwrap();
         let input = d["origin"]["input"].as_str().unwrap();
         // Raw Suricata EVE (not wrapped by Network Firewall) and the blog's redacted IPs.
         assert!(
-            (input.contains("suricata-eve-raw") && msg.contains("matched field `$.event.event_type` is absent"))
+            (input.contains("suricata-eve-raw")
+                && msg.contains("matched field `$.event.event_type` is absent"))
                 || msg.contains("needs at least one of ip"),
             "{d}"
         );

@@ -11,15 +11,25 @@ fn snapshot(source: &str) {
     let mut batch = Batch::new(src, "snap", defaults()).with_preview(1000);
     for p in files_under(&repo().join("tests/fixtures").join(source)) {
         let rel = p.strip_prefix(repo()).unwrap().display().to_string();
-        batch.add_input(&rel, None, std::fs::File::open(&p).unwrap()).unwrap();
+        batch
+            .add_input(&rel, None, std::fs::File::open(&p).unwrap())
+            .unwrap();
     }
-    let got = serde_json::to_string_pretty(&serde_json::Value::Array(batch.preview().0.to_vec())).unwrap() + "\n";
-    let path = repo().join("tests/snapshots").join(format!("{source}.json"));
+    let got = serde_json::to_string_pretty(&serde_json::Value::Array(batch.preview().0.to_vec()))
+        .unwrap()
+        + "\n";
+    let path = repo()
+        .join("tests/snapshots")
+        .join(format!("{source}.json"));
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() || !path.exists() && std::env::var("CI").is_err() {
         std::fs::write(&path, &got).unwrap();
     }
     let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(got == want, "snapshot {} differs; run with UPDATE_SNAPSHOTS=1 and review", path.display());
+    assert!(
+        got == want,
+        "snapshot {} differs; run with UPDATE_SNAPSHOTS=1 and review",
+        path.display()
+    );
 }
 
 #[test]

@@ -13,7 +13,10 @@ pub fn repo() -> PathBuf {
 
 pub fn shared() -> PathBuf {
     let p = repo().join("../shared");
-    assert!(p.join("ocsf/ocsf-schema-1.1.0.json").is_file(), "../shared must sit beside the repo");
+    assert!(
+        p.join("ocsf/ocsf-schema-1.1.0.json").is_file(),
+        "../shared must sit beside the repo"
+    );
     p
 }
 
@@ -22,7 +25,10 @@ pub fn shipped() -> Catalog {
 }
 
 pub fn defaults() -> PartitionDefaults {
-    PartitionDefaults { account: "111122223333".into(), region: "eu-west-1".into() }
+    PartitionDefaults {
+        account: "111122223333".into(),
+        region: "eu-west-1".into(),
+    }
 }
 
 /// Files under a folder, sorted.
@@ -32,7 +38,11 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() { stack.push(p) } else { out.push(p) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
         }
     }
     out.sort();
@@ -41,7 +51,9 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// Run `source` over `inputs` and return the output (nothing written).
 pub fn run<'a>(catalog: &'a Catalog, source: &str, name: &str, inputs: &[PathBuf]) -> BatchOutput {
-    let src = catalog.source(source).unwrap_or_else(|| panic!("source {source}"));
+    let src = catalog
+        .source(source)
+        .unwrap_or_else(|| panic!("source {source}"));
     let mut batch = Batch::new(src, name, defaults());
     for p in inputs {
         let f = std::fs::File::open(p).unwrap();
@@ -65,7 +77,11 @@ pub fn python() -> String {
         return p;
     }
     let venv = repo().join(".venv/bin/python");
-    if venv.is_file() { venv.display().to_string() } else { "python3".into() }
+    if venv.is_file() {
+        venv.display().to_string()
+    } else {
+        "python3".into()
+    }
 }
 
 /// Run the independent OCSF checker on a lake folder; returns its JSON summary.
@@ -80,7 +96,11 @@ pub fn ocsf_check(lake: &Path) -> serde_json::Value {
         .expect("python runs (set OCSF_PYTHON to an interpreter with pyarrow and duckdb)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "OCSF check failed on {}:\n{stdout}\n{stderr}", lake.display());
+    assert!(
+        out.status.success(),
+        "OCSF check failed on {}:\n{stdout}\n{stderr}",
+        lake.display()
+    );
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("checker summary: {e}: {stdout}"))
 }
 
@@ -88,6 +108,11 @@ pub fn dead_letters(output: &BatchOutput) -> Vec<serde_json::Value> {
     output
         .dead_letters
         .as_ref()
-        .map(|d| String::from_utf8_lossy(&d.body).lines().map(|l| serde_json::from_str(l).unwrap()).collect())
+        .map(|d| {
+            String::from_utf8_lossy(&d.body)
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        })
         .unwrap_or_default()
 }
