@@ -321,33 +321,26 @@ impl<'a> Batch<'a> {
                 self.push_dead(input, position, reason.kind, reason.message, r);
             }
             MapOutcome::Mapped(rec) => {
-                let account =
-                    match self.partition(&self.source.account, &event, key, &self.defaults.account)
-                    {
-                        Ok(a) => a,
-                        Err(m) => {
-                            return self.push_dead(
-                                input,
-                                position,
-                                "partition",
-                                format!("accountId: {m}"),
-                                raw_string(Some(&event)),
-                            );
-                        }
-                    };
-                let region =
-                    match self.partition(&self.source.region, &event, key, &self.defaults.region) {
-                        Ok(a) => a,
-                        Err(m) => {
-                            return self.push_dead(
-                                input,
-                                position,
-                                "partition",
-                                format!("region: {m}"),
-                                raw_string(Some(&event)),
-                            );
-                        }
-                    };
+                let partitions = self
+                    .partition(&self.source.account, &event, key, &self.defaults.account)
+                    .map_err(|m| format!("accountId: {m}"))
+                    .and_then(|a| {
+                        self.partition(&self.source.region, &event, key, &self.defaults.region)
+                            .map(|r| (a, r))
+                            .map_err(|m| format!("region: {m}"))
+                    });
+                let (account, region) = match partitions {
+                    Ok(p) => p,
+                    Err(m) => {
+                        return self.push_dead(
+                            input,
+                            position,
+                            "partition",
+                            m,
+                            raw_string(Some(&event)),
+                        );
+                    }
+                };
                 let class = &self.source.mapping.classes[rec.class];
                 if rec.warnings.unconvertible > 0 {
                     *self
