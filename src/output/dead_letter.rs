@@ -26,12 +26,7 @@ pub struct Reason {
 }
 
 pub fn dead_letter_key(prefix: &str, source: &str, name: &str) -> String {
-    let p = prefix.trim_matches('/');
-    let p = if p.is_empty() {
-        String::new()
-    } else {
-        format!("{p}/")
-    };
+    let p = super::lake::folder(prefix);
     format!(
         "{p}{}/{}.jsonl",
         super::lake::sanitize(source),

@@ -17,13 +17,18 @@ pub fn default_location(source: &str, class: &str) -> String {
     format!("ext/{source}/{class}/")
 }
 
-pub fn object_key(location: &str, region: &str, account: &str, day: &str, name: &str) -> String {
-    let loc = location.trim_matches('/');
-    let prefix = if loc.is_empty() {
+/// A key prefix as `a/b/` (or empty), whatever slashes it was given with.
+pub fn folder(prefix: &str) -> String {
+    let p = prefix.trim_matches('/');
+    if p.is_empty() {
         String::new()
     } else {
-        format!("{loc}/")
-    };
+        format!("{p}/")
+    }
+}
+
+pub fn object_key(location: &str, region: &str, account: &str, day: &str, name: &str) -> String {
+    let prefix = folder(location);
     format!(
         "{prefix}region={}/accountId={}/eventDay={day}/{}.zstd.parquet",
         sanitize(region),
