@@ -8,7 +8,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser as ClapParser, Subcommand};
 
 use crate::catalog::{Catalog, LoadError};
-use crate::engine::{Batch, BatchOutput, PartitionDefaults, Stats};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::engine::{Batch, OutputObject, PartitionDefaults, Sink, SinkError, Stats};
 use crate::mapping::{Diagnostic, Level};
 
 #[derive(ClapParser, Debug)]
@@ -69,6 +72,10 @@ pub struct TransformArgs {
     /// Write the end summary as JSON to this file.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Memory for buffered rows, in MiB: beyond it the rows so far are written out as part
+    /// objects (each sorted by time), so any input size runs in bounded memory.
+    #[arg(long, default_value_t = 32)]
+    pub buffer_mb: usize,
 }
 
 #[derive(Args, Debug)]
@@ -146,6 +153,7 @@ fn run_inputs<'a>(
     catalog: &'a Catalog,
     args: &InputArgs,
     preview: Option<usize>,
+    spill: Option<(usize, Sink<'a>)>,
 ) -> Result<Batch<'a>> {
     let source = catalog.source(&args.source).with_context(|| {
         format!(
@@ -167,6 +175,9 @@ fn run_inputs<'a>(
     let mut batch = Batch::new(source, batch_name(&inputs), defaults);
     if let Some(n) = preview {
         batch = batch.with_preview(n);
+    }
+    if let Some((budget, sink)) = spill {
+        batch = batch.with_sink(budget, sink);
     }
     let total: u64 = inputs
         .iter()
@@ -200,6 +211,9 @@ fn run_inputs<'a>(
             None => reader,
         };
         if let Err(e) = batch.add_input(&name, None, reader) {
+            if e.message.starts_with("storing output") {
+                bail!("{e}");
+            }
             tracing::warn!(input = %name, error = %e, "input failed part-way; the rest of it is dead-lettered as a read error");
             batch.dead_letter_input(&e);
         }
@@ -213,17 +227,29 @@ fn run_inputs<'a>(
     Ok(batch)
 }
 
-fn write_output(out: &Path, output: &BatchOutput) -> Result<()> {
-    for o in output.objects.iter().chain(output.dead_letters.iter()) {
-        let path = out.join(&o.key);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, &o.body).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
+/// One object written, for the summary and the report.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Written {
+    key: String,
+    rows: u64,
+    class: String,
+    bytes: usize,
+}
+
+fn write_object(out: &Path, o: &OutputObject) -> Result<Written> {
+    let path = out.join(&o.key);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    Ok(())
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, &o.body).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(Written {
+        key: o.key.clone(),
+        rows: o.rows,
+        class: o.class.clone(),
+        bytes: o.body.len(),
+    })
 }
 
 pub fn print_summary(source: &str, stats: &Stats) {
@@ -260,27 +286,43 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             for n in &catalog.notes {
                 tracing::warn!("{n}");
             }
-            let batch = run_inputs(&catalog, &args.input, None)?;
+            let written = Rc::new(RefCell::new(Vec::<Written>::new()));
+            let sink: Sink = {
+                let (out, written) = (args.out.clone(), written.clone());
+                Box::new(move |o| {
+                    let w = write_object(&out, &o).map_err(|e| SinkError {
+                        message: format!("{e:#}"),
+                        retryable: false,
+                    })?;
+                    written.borrow_mut().push(w);
+                    Ok(())
+                })
+            };
+            let budget = args.buffer_mb.max(1) << 20;
+            let batch = run_inputs(&catalog, &args.input, None, Some((budget, sink)))?;
             let source = batch.source().name.clone();
-            let output = batch.finish("dead-letter")?;
-            write_output(&args.out, &output)?;
-            print_summary(&source, &output.stats);
-            for o in &output.objects {
-                eprintln!(
-                    "  wrote {} ({} rows)",
-                    args.out.join(&o.key).display(),
-                    o.rows
-                );
+            let output = batch.finish()?;
+            let mut written = written.take();
+            for o in output.objects.iter().chain(output.dead_letters.iter()) {
+                written.push(write_object(&args.out, o)?);
             }
-            if let Some(d) = &output.dead_letters {
-                eprintln!("  dead letters in {}", args.out.join(&d.key).display());
+            print_summary(&source, &output.stats);
+            for w in &written {
+                let what = if w.class.is_empty() {
+                    "dead letters".to_string()
+                } else {
+                    format!("{} rows", w.rows)
+                };
+                eprintln!("  wrote {} ({what})", args.out.join(&w.key).display());
             }
             if let Some(r) = &args.report {
+                let (dead, objects): (Vec<_>, Vec<_>) =
+                    written.iter().partition(|w| w.class.is_empty());
                 let report = serde_json::json!({
                     "source": source,
                     "stats": output.stats,
-                    "objects": output.objects.iter().map(|o| serde_json::json!({"key": o.key, "rows": o.rows, "class": o.class, "bytes": o.body.len()})).collect::<Vec<_>>(),
-                    "dead_letters": output.dead_letters.as_ref().map(|d| d.key.clone()),
+                    "objects": objects,
+                    "dead_letters": dead.iter().map(|d| d.key.clone()).collect::<Vec<_>>(),
                 });
                 std::fs::write(r, serde_json::to_vec_pretty(&report)?)
                     .with_context(|| format!("writing report {}", r.display()))?;
@@ -289,7 +331,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Preview(args) => {
             let catalog = load_catalog(&args.input.config)?;
-            let batch = run_inputs(&catalog, &args.input, Some(args.count))?;
+            let batch = run_inputs(&catalog, &args.input, Some(args.count), None)?;
             for v in batch.preview().0 {
                 println!("{}", serde_json::to_string_pretty(v)?);
             }

@@ -109,9 +109,30 @@ struct GroupKey {
     day: String,
 }
 
+/// A failure storing an object; `retryable` says whether trying again may help.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SinkError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+/// Where objects go when the batch spills before `finish` (bounded memory).
+pub type Sink<'a> = Box<dyn FnMut(OutputObject) -> Result<(), SinkError> + 'a>;
+
+/// How often (in events) the buffered size is measured.
+const MEASURE_EVERY: u64 = 256;
+
 pub struct Batch<'a> {
     source: &'a Source,
     name: String,
+    /// Spill when buffered rows and dead letters exceed this many bytes.
+    budget: usize,
+    sink: Option<Sink<'a>>,
+    /// Objects already handed to the sink.
+    parts: u32,
+    dead_bytes: usize,
+    dead_letter_prefix: String,
     defaults: PartitionDefaults,
     groups: BTreeMap<GroupKey, RecordColumns>,
     dead: Vec<DeadLetter>,
@@ -143,12 +164,32 @@ impl<'a> Batch<'a> {
         Batch {
             source,
             name: name.into(),
+            budget: usize::MAX,
+            sink: None,
+            parts: 0,
+            dead_bytes: 0,
+            dead_letter_prefix: "dead-letter".into(),
             defaults,
             groups: BTreeMap::new(),
             dead: Vec::new(),
             stats: Stats::default(),
             preview: None,
         }
+    }
+
+    /// Key prefix of dead-letter objects (default `dead-letter`).
+    pub fn with_dead_letter_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.dead_letter_prefix = prefix.into();
+        self
+    }
+
+    /// Bound memory: when buffered rows and dead letters exceed `budget` bytes, every group is
+    /// encoded into a part object (`<name>-partNNNN`, sorted by time) and handed to `sink`.
+    /// Part names depend only on the input, so a re-run overwrites the same objects.
+    pub fn with_sink(mut self, budget: usize, sink: Sink<'a>) -> Self {
+        self.budget = budget;
+        self.sink = Some(sink);
+        self
     }
 
     /// Keep the OCSF JSON of the first `n` events (see `preview`).
@@ -217,6 +258,12 @@ impl<'a> Batch<'a> {
             return Ok(());
         }
         let mut lines = LineReader::new(r, limits.max_line_bytes);
+        let spill_fail = |position: u64, e: SinkError| InputError {
+            input: input.to_string(),
+            position,
+            retryable: e.retryable,
+            message: format!("storing output: {}", e.message),
+        };
         let mut parser = self.source.parser.lines();
         let mut buf = Vec::with_capacity(4096);
         loop {
@@ -245,6 +292,9 @@ impl<'a> Batch<'a> {
                         buf = raw;
                     }
                 },
+            }
+            if self.stats.events_in % MEASURE_EVERY == 0 {
+                self.spill_if_over().map_err(|e| spill_fail(pos, e))?;
             }
         }
         Ok(())
@@ -276,6 +326,7 @@ impl<'a> Batch<'a> {
             .or_default() += 1;
         self.capture(|| serde_json::json!({"dead_letter": {"input": input, "position": position, "kind": kind, "message": message}}));
         tracing::debug!(source = %self.source.name, input, position, reason = kind, "dead letter");
+        self.dead_bytes += raw.len() + message.len() + 128;
         self.dead.push(DeadLetter {
             source: self.source.name.clone(),
             origin: Origin {
@@ -405,13 +456,42 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// Approximate bytes of buffered rows.
+    /// Approximate bytes of buffered rows and dead letters.
     pub fn buffered_bytes(&self) -> usize {
-        self.groups.values().map(RecordColumns::memory).sum()
+        self.groups.values().map(RecordColumns::memory).sum::<usize>() + self.dead_bytes
     }
 
-    /// Encode every group into its Parquet object and the dead letters into one JSON-lines object.
-    pub fn finish(mut self, dead_letter_prefix: &str) -> Result<BatchOutput, EncodeError> {
+    /// Hand everything buffered to the sink as part objects when over budget.
+    pub fn spill_if_over(&mut self) -> Result<(), SinkError> {
+        if self.sink.is_none() || self.buffered_bytes() <= self.budget {
+            return Ok(());
+        }
+        self.parts += 1;
+        let name = format!("{}-part{:04}", self.name, self.parts);
+        let objects = self.encode_groups(&name).map_err(|e| SinkError {
+            message: e.to_string(),
+            retryable: false,
+        })?;
+        let dead = self.take_dead_letters(&name);
+        let sink = self.sink.as_mut().expect("checked above");
+        for o in objects.into_iter().chain(dead) {
+            sink(o)?;
+        }
+        Ok(())
+    }
+
+    fn take_dead_letters(&mut self, name: &str) -> Option<OutputObject> {
+        self.dead_bytes = 0;
+        let dead = std::mem::take(&mut self.dead);
+        (!dead.is_empty()).then(|| OutputObject {
+            key: dead_letter_key(&self.dead_letter_prefix, &self.source.name, name),
+            body: encode_lines(&dead),
+            rows: dead.len() as u64,
+            class: String::new(),
+        })
+    }
+
+    fn encode_groups(&mut self, name: &str) -> Result<Vec<OutputObject>, EncodeError> {
         let mut objects = Vec::new();
         let groups = std::mem::take(&mut self.groups);
         for (gk, mut cols) in groups {
@@ -421,17 +501,21 @@ impl<'a> Batch<'a> {
                 &gk.region,
                 &gk.account,
                 &gk.day,
-                &self.name,
+                name,
             );
             let rows = cols.rows() as u64;
             let batch = cols.finish();
+            drop(cols);
             let sorted = sort_by_time(&batch).map_err(|source| EncodeError::Arrow {
                 key: key.clone(),
                 source,
             })?;
-            let body = encode(cols.schema(), &[sorted]).map_err(|source| EncodeError::Parquet {
-                key: key.clone(),
-                source,
+            drop(batch);
+            let body = encode(sorted.schema(), &[sorted]).map_err(|source| {
+                EncodeError::Parquet {
+                    key: key.clone(),
+                    source,
+                }
             })?;
             objects.push(OutputObject {
                 key,
@@ -440,12 +524,19 @@ impl<'a> Batch<'a> {
                 class: class.name.clone(),
             });
         }
-        let dead_letters = (!self.dead.is_empty()).then(|| OutputObject {
-            key: dead_letter_key(dead_letter_prefix, &self.source.name, &self.name),
-            body: encode_lines(&self.dead),
-            rows: self.dead.len() as u64,
-            class: String::new(),
-        });
+        Ok(objects)
+    }
+
+    /// Encode what is still buffered into its Parquet objects and the dead letters into one
+    /// JSON-lines object (the objects already spilled went to the sink).
+    pub fn finish(mut self) -> Result<BatchOutput, EncodeError> {
+        let name = if self.parts == 0 {
+            self.name.clone()
+        } else {
+            format!("{}-part{:04}", self.name, self.parts + 1)
+        };
+        let objects = self.encode_groups(&name)?;
+        let dead_letters = self.take_dead_letters(&name);
         Ok(BatchOutput {
             objects,
             dead_letters,

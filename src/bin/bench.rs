@@ -73,7 +73,7 @@ fn main() {
         };
         let mut batch = Batch::new(src, "bench", defaults);
         batch.add_input("bench", None, &input[..]).expect("input");
-        let out = batch.finish("dead-letter").expect("encode");
+        let out = batch.finish().expect("encode");
         let e2e_s = t.elapsed().as_secs_f64();
         assert_eq!(parsed, n);
         assert_eq!(out.stats.events_in, n);

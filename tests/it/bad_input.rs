@@ -60,7 +60,7 @@ fn bad_records_become_dead_letters_with_reasons() {
     input.extend_from_slice(b"{\"kind\":\"net\",\"src\":\"\xff\xfe\"}\n");
     let mut batch = Batch::new(src, "bad", defaults());
     batch.add_input("bad.jsonl", None, &input[..]).unwrap();
-    let out = batch.finish("dead-letter").unwrap();
+    let out = batch.finish().unwrap();
     assert_eq!(out.stats.events_in, 10);
     assert_eq!(out.stats.written(), 1);
     assert_eq!(out.stats.ignored, 1);
@@ -131,7 +131,7 @@ fn non_utf8_text_line_is_a_dead_letter() {
     let line = b"http 2024-03-05T10:20:02.000000Z app/x/1 198.51.100.24:40000 - -1 -1 -1 503 - 100 0 \"GET http://a/\xff HTTP/1.1\" \"ua\" - - - \"-\" \"-\" \"-\" 0 2024-03-05T10:20:02.000000Z \"-\" \"-\" \"-\" \"-\" \"-\"\n";
     let mut batch = Batch::new(src, "utf8", defaults());
     batch.add_input("alb.log", None, &line[..]).unwrap();
-    let out = batch.finish("dl").unwrap();
+    let out = batch.finish().unwrap();
     let dead = dead_letters(&out);
     assert_eq!(dead.len(), 1);
     assert!(
@@ -162,7 +162,7 @@ fn truncated_gzip_keeps_what_was_read_and_reports_the_rest() {
     );
     assert!(err.to_string().contains("s3://b/k.gz"));
     batch.dead_letter_input(&err);
-    let out = batch.finish("dl").unwrap();
+    let out = batch.finish().unwrap();
     assert!(out.stats.written() > 0 && out.stats.written() < 2000);
     assert_eq!(out.stats.dead_lettered["read_error"], 1);
 }
@@ -179,5 +179,5 @@ fn zstd_and_multi_member_gzip_inputs() {
     batch.add_input("two.gz", None, &two[..]).unwrap();
     batch.add_input("one.zst", None, &z[..]).unwrap();
     batch.add_input("empty", None, &b""[..]).unwrap();
-    assert_eq!(batch.finish("dl").unwrap().stats.written(), 3);
+    assert_eq!(batch.finish().unwrap().stats.written(), 3);
 }

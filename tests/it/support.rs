@@ -61,7 +61,7 @@ pub fn run<'a>(catalog: &'a Catalog, source: &str, name: &str, inputs: &[PathBuf
             batch.dead_letter_input(&e);
         }
     }
-    batch.finish("dead-letter").expect("encodes")
+    batch.finish().expect("encodes")
 }
 
 pub fn write(out: &Path, output: &BatchOutput) {
