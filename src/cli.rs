@@ -35,6 +35,35 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the Parquet schema of each source and class.
     Schema(ConfigArg),
+    /// Run the Lambda handler once on an event file (Kinesis or SQS), against the S3 endpoint of
+    /// the standard AWS environment (e.g. AWS_ENDPOINT_URL), and print the batch response.
+    Invoke(InvokeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InvokeArgs {
+    /// A Lambda event (JSON), as Kinesis or SQS would send it.
+    #[arg(long)]
+    pub event: PathBuf,
+    /// Sources config; default: the one built in (as in Lambda).
+    #[arg(long, env = "OCSF_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The lake: s3://bucket/prefix.
+    #[arg(long, env = "OCSF_LAKE_LOCATION")]
+    pub lake: String,
+    /// Dead letters: s3://bucket/prefix (default: a prefix of the input's bucket).
+    #[arg(long, env = "OCSF_DEAD_LETTER_LOCATION")]
+    pub dead_letter: Option<String>,
+    /// The function ARN Lambda would pass (its account and region are the default partitions).
+    #[arg(
+        long,
+        env = "OCSF_FUNCTION_ARN",
+        default_value = "arn:aws:lambda:us-east-1:000000000000:function:ocsf-transform"
+    )]
+    pub function_arn: String,
+    /// Time the invocation may take, as the function timeout would give it.
+    #[arg(long, default_value_t = 900)]
+    pub timeout_seconds: u64,
 }
 
 #[derive(Args, Debug)]
@@ -279,8 +308,53 @@ fn print_diagnostics(diags: &[Diagnostic], verbose: bool) {
     }
 }
 
+fn invoke(args: InvokeArgs) -> Result<ExitCode> {
+    use crate::lambda::{Handler, Invocation, Settings};
+    let event: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&args.event).with_context(|| format!("reading {}", args.event.display()))?,
+    )
+    .with_context(|| format!("{} is not JSON", args.event.display()))?;
+    let config = args.config.clone();
+    let (lake, dl) = (args.lake.clone(), args.dead_letter.clone());
+    let mut settings = Settings::from_lookup(|k| match k {
+        crate::lambda::settings::LAKE_LOCATION => Some(lake.clone()),
+        crate::lambda::settings::DEAD_LETTER_LOCATION => dl.clone(),
+        crate::lambda::settings::CONFIG => None,
+        other => std::env::var(other).ok().filter(|v| !v.is_empty()),
+    })?;
+    settings.config = config;
+    let catalog = crate::lambda::load_catalog(&settings)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let store = rt.block_on(crate::lambda::store_from_env(&settings));
+    let handler = Handler {
+        catalog,
+        store,
+        settings,
+        emit_metrics: false,
+    };
+    let inv = Invocation::new(
+        "local-invoke",
+        &args.function_arn,
+        std::time::Duration::from_secs(args.timeout_seconds),
+    );
+    let (response, report) = rt.block_on(async {
+        tokio::task::spawn_blocking(move || handler.handle(event, &inv)).await
+    })??;
+    for (source, stats) in &report.sources {
+        print_summary(source, stats);
+    }
+    for f in &report.failures {
+        eprintln!("  retry: {f}");
+    }
+    println!("{}", serde_json::to_string_pretty(&response)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Invoke(args) => invoke(args),
         Command::Transform(args) => {
             let catalog = load_catalog(&args.input.config)?;
             for n in &catalog.notes {

@@ -300,6 +300,46 @@ impl<'a> Batch<'a> {
         Ok(())
     }
 
+    /// Add one record that arrived on its own (a Kinesis record, a CloudWatch Logs event): parsed
+    /// with the source's line parser (a JSON source also takes a whole document). A record the
+    /// parser skips (blank) is not an event.
+    pub fn add_record(
+        &mut self,
+        input: &str,
+        position: u64,
+        record: &[u8],
+        key: Option<&str>,
+    ) -> Result<(), SinkError> {
+        self.stats.bytes_in += record.len() as u64;
+        if self.source.parser.is_document() {
+            match self.source.parser.document_events(record) {
+                Ok(events) if events.len() == 1 => {
+                    let ev = events.into_iter().next().expect("one event");
+                    self.add_event(input, position, Some(record), Ok(ev), key)
+                }
+                Ok(events) => {
+                    for (i, ev) in events.into_iter().enumerate() {
+                        let sub = format!("{input}#{position}");
+                        self.add_event(&sub, i as u64 + 1, None, Ok(ev), key);
+                    }
+                }
+                Err(msg) => self.add_event(input, position, Some(record), Err(msg), key),
+            }
+        } else {
+            match self.source.parser.lines().parse(record) {
+                LineResult::Skip => {}
+                LineResult::Event(v) => self.add_event(input, position, Some(record), Ok(v), key),
+                LineResult::Error(msg) => {
+                    self.add_event(input, position, Some(record), Err(msg), key)
+                }
+            }
+        }
+        if self.stats.events_in % MEASURE_EVERY == 0 {
+            self.spill_if_over()?;
+        }
+        Ok(())
+    }
+
     /// Record an input that failed part-way as a dead letter (when a retry cannot help).
     pub fn dead_letter_input(&mut self, err: &InputError) {
         self.push_dead(

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod lambda;
 pub mod input;
 pub mod mapping;
 pub mod ocsf;

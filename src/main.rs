@@ -4,6 +4,20 @@ use clap::Parser;
 use ocsf_transform::cli::{Cli, run};
 
 fn main() -> ExitCode {
+    // Inside AWS Lambda (or its local emulators) the same binary serves the runtime API.
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        return match rt.block_on(ocsf_transform::lambda::run()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -1,0 +1,524 @@
+//! One invocation: dispatch on the trigger, run each input through the engine, store what it
+//! produced, and answer with exactly the items a retry can fix.
+//!
+//! Runs on a blocking thread; S3 calls block on the runtime handle held by the store.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::notifications::{Body, ObjectRef, parse_body, parse_event};
+use super::report::Report;
+use super::settings::{DEFAULT_DEAD_LETTER_PREFIX, S3Location, Settings};
+use super::store::{Store, StoreError};
+use super::trigger::{Trigger, TriggerError, classify};
+use crate::catalog::{Catalog, Source};
+use crate::engine::{Batch, InputError, OutputObject, PartitionDefaults, SinkError};
+use crate::output::dead_letter::{DeadLetter, Origin, Reason, dead_letter_key, encode_lines};
+
+/// What Lambda needs to know about this invocation.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub request_id: String,
+    pub deadline: Instant,
+    /// The function's own account and region: partition values where the config gives none.
+    pub account: String,
+    pub region: String,
+}
+
+impl Invocation {
+    /// From the invoked function ARN (`arn:aws:lambda:<region>:<account>:function:<name>`).
+    pub fn new(request_id: &str, function_arn: &str, remaining: Duration) -> Invocation {
+        let parts: Vec<&str> = function_arn.split(':').collect();
+        let region = std::env::var("AWS_REGION")
+            .ok()
+            .or_else(|| parts.get(3).map(|s| s.to_string()))
+            .unwrap_or_default();
+        Invocation {
+            request_id: request_id.to_string(),
+            deadline: Instant::now() + remaining,
+            account: parts.get(4).map(|s| s.to_string()).unwrap_or_default(),
+            region,
+        }
+    }
+}
+
+/// `SQSBatchResponse` / `StreamsEventResponse`: the items Lambda should retry.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFailure {
+    pub item_identifier: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Trigger(#[from] TriggerError),
+    /// Only for direct (asynchronous) S3 invocations, which have no partial-failure response:
+    /// failing the invocation makes Lambda retry it, and object names make the retry overwrite.
+    #[error("{0} S3 object(s) could not be processed and will be retried: {1}")]
+    Retry(usize, String),
+}
+
+/// A failure a retry may fix, for one item.
+#[derive(Debug)]
+struct Retryable(String);
+
+impl From<StoreError> for Retryable {
+    fn from(e: StoreError) -> Self {
+        Retryable(e.to_string())
+    }
+}
+
+pub struct Handler {
+    pub catalog: Catalog,
+    pub store: Store,
+    pub settings: Settings,
+    /// Print CloudWatch EMF lines to stdout (in Lambda; not for `invoke`).
+    pub emit_metrics: bool,
+}
+
+/// A reader that stops with a retryable error once the invocation is about to time out.
+struct DeadlineReader<R> {
+    inner: R,
+    stop_at: Instant,
+}
+
+impl<R: Read> Read for DeadlineReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if Instant::now() >= self.stop_at {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "stopped reading: the invocation is about to time out",
+            ));
+        }
+        self.inner.read(buf)
+    }
+}
+
+const UNROUTED: &str = "unrouted";
+
+impl Handler {
+    pub fn handle(
+        &self,
+        event: Value,
+        inv: &Invocation,
+    ) -> Result<(BatchResponse, Report), HandlerError> {
+        let started = Instant::now();
+        let trigger = match classify(event) {
+            Ok(t) => t,
+            Err(TriggerError::Empty) => {
+                return Ok((BatchResponse::default(), Report::new("empty", 0)));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let (name, items) = match &trigger {
+            Trigger::Kinesis(k) => (trigger.name(), k.records.len()),
+            Trigger::Sqs(s) => (trigger.name(), s.records.len()),
+            Trigger::S3(v) => (
+                trigger.name(),
+                v["Records"].as_array().map_or(0, Vec::len),
+            ),
+        };
+        let report = RefCell::new(Report::new(name, items));
+        let result = match trigger {
+            Trigger::Kinesis(k) => Ok(self.kinesis(k, inv, &report)),
+            Trigger::Sqs(s) => Ok(self.sqs(s, inv, &report)),
+            Trigger::S3(v) => self.direct_s3(&v, inv, &report),
+        };
+        let mut report = report.into_inner();
+        let duration_ms = started.elapsed().as_millis() as u64;
+        if let Ok(r) = &result {
+            report.failed_items = r.len();
+        }
+        report.log(duration_ms);
+        if self.emit_metrics {
+            let now = chrono::Utc::now().timestamp_millis();
+            for doc in report.emf(&self.settings.metrics_namespace, duration_ms, now) {
+                println!("{doc}");
+            }
+        }
+        let failures = result?;
+        Ok((
+            BatchResponse {
+                batch_item_failures: failures
+                    .into_iter()
+                    .map(|item_identifier| ItemFailure { item_identifier })
+                    .collect(),
+            },
+            report,
+        ))
+    }
+
+    fn out_of_time(&self, inv: &Invocation) -> bool {
+        inv.deadline.saturating_duration_since(Instant::now()) < self.settings.time_reserve
+    }
+
+    fn dead_letter_home(&self, input_bucket: Option<&str>) -> S3Location {
+        self.settings
+            .dead_letters
+            .clone()
+            .unwrap_or_else(|| S3Location {
+                bucket: input_bucket
+                    .unwrap_or(&self.settings.lake.bucket)
+                    .to_string(),
+                prefix: DEFAULT_DEAD_LETTER_PREFIX.to_string(),
+            })
+    }
+
+    /// Store one engine output object: Parquet into the lake, dead letters beside it.
+    fn store_object(
+        &self,
+        source: &str,
+        o: OutputObject,
+        dl: &S3Location,
+        report: &RefCell<Report>,
+    ) -> Result<(), StoreError> {
+        let bytes = o.body.len();
+        if o.class.is_empty() {
+            self.store.put(false, &dl.bucket, &o.key, o.body)?;
+        } else {
+            let key = self.settings.lake.key(&o.key);
+            self.store.put(true, &self.settings.lake.bucket, &key, o.body)?;
+        }
+        report.borrow_mut().wrote(source, &o.class, bytes);
+        Ok(())
+    }
+
+    fn new_batch<'a>(
+        &'a self,
+        source: &'a Source,
+        name: String,
+        inv: &Invocation,
+        dl: &'a S3Location,
+        report: &'a RefCell<Report>,
+    ) -> Batch<'a> {
+        let defaults = PartitionDefaults {
+            account: inv.account.clone(),
+            region: inv.region.clone(),
+        };
+        Batch::new(source, name, defaults)
+            .with_dead_letter_prefix(dl.prefix.clone())
+            .with_sink(
+                self.settings.buffer_bytes,
+                Box::new(move |o| {
+                    self.store_object(&source.name, o, dl, report)
+                        .map_err(|e| SinkError {
+                            retryable: e.retryable,
+                            message: e.to_string(),
+                        })
+                }),
+            )
+    }
+
+    /// Finish a batch and store what it holds; its counts join the report once stored.
+    fn finish_batch(
+        &self,
+        batch: Batch<'_>,
+        dl: &S3Location,
+        report: &RefCell<Report>,
+    ) -> Result<(), Retryable> {
+        let source = batch.source().name.clone();
+        let out = batch
+            .finish()
+            .map_err(|e| Retryable(format!("encoding output of {source}: {e}")))?;
+        for o in out.objects.into_iter().chain(out.dead_letters) {
+            self.store_object(&source, o, dl, report)?;
+        }
+        report.borrow_mut().add_stats(&source, &out.stats);
+        Ok(())
+    }
+
+    /// Dead letters that belong to no source (unknown message, no route).
+    fn store_unrouted(
+        &self,
+        letters: Vec<DeadLetter>,
+        name: &str,
+        dl: &S3Location,
+        report: &RefCell<Report>,
+    ) -> Result<(), Retryable> {
+        if letters.is_empty() {
+            return Ok(());
+        }
+        let mut stats = crate::engine::Stats::default();
+        for l in &letters {
+            stats.events_in += 1;
+            *stats.dead_lettered.entry(l.reason.kind.clone()).or_default() += 1;
+            tracing::warn!(input = %l.origin.input, reason = %l.reason.kind, message = %l.reason.message, "dead letter");
+        }
+        let body = encode_lines(&letters);
+        let key = dead_letter_key(&dl.prefix, UNROUTED, name);
+        let bytes = body.len();
+        self.store.put(false, &dl.bucket, &key, body)?;
+        let mut r = report.borrow_mut();
+        r.wrote(UNROUTED, "", bytes);
+        r.add_stats(UNROUTED, &stats);
+        Ok(())
+    }
+
+    fn unrouted_letter(input: &str, position: u64, kind: &str, message: String, raw: String) -> DeadLetter {
+        DeadLetter {
+            source: UNROUTED.to_string(),
+            origin: Origin {
+                input: input.to_string(),
+                position,
+            },
+            reason: Reason {
+                kind: kind.to_string(),
+                message,
+            },
+            raw,
+        }
+    }
+
+    // ---- SQS (S3 notifications) ----
+
+    fn sqs(&self, ev: SqsEvent, inv: &Invocation, report: &RefCell<Report>) -> Vec<String> {
+        let mut failed = Vec::new();
+        for msg in &ev.records {
+            let id = msg.message_id.clone().unwrap_or_default();
+            if self.out_of_time(inv) {
+                report
+                    .borrow_mut()
+                    .failure(format!("message {id}: not started, the invocation is about to time out"));
+                failed.push(id);
+                continue;
+            }
+            if let Err(Retryable(e)) = self.message(msg, &id, inv, report) {
+                tracing::warn!(message_id = %id, error = %e, "message will be retried");
+                report.borrow_mut().failure(format!("message {id}: {e}"));
+                failed.push(id);
+            }
+        }
+        failed
+    }
+
+    fn message(
+        &self,
+        msg: &SqsMessage,
+        id: &str,
+        inv: &Invocation,
+        report: &RefCell<Report>,
+    ) -> Result<(), Retryable> {
+        let body = msg.body.as_deref().unwrap_or("");
+        match parse_body(body) {
+            Body::Test => {
+                report.borrow_mut().acknowledged += 1;
+                Ok(())
+            }
+            Body::Unrecognised(reason) => {
+                let queue = msg
+                    .event_source_arn
+                    .as_deref()
+                    .and_then(|a| a.rsplit(':').next())
+                    .unwrap_or("sqs");
+                let input = format!("sqs:{queue}/{id}");
+                let letter = Self::unrouted_letter(
+                    &input,
+                    1,
+                    "unrecognised_message",
+                    reason,
+                    body.to_string(),
+                );
+                let name = format!("sqs-{:016x}", xxhash_rust::xxh3::xxh3_64(input.as_bytes()));
+                self.store_unrouted(vec![letter], &name, &self.dead_letter_home(None), report)
+            }
+            Body::Objects { objects, skipped } => {
+                report.borrow_mut().acknowledged += skipped;
+                for o in &objects {
+                    self.object(o, inv, report)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn object(&self, o: &ObjectRef, inv: &Invocation, report: &RefCell<Report>) -> Result<(), Retryable> {
+        report.borrow_mut().objects_read += 1;
+        let dl = self.dead_letter_home(Some(&o.bucket));
+        let url = o.url();
+        let Some(source) = self.catalog.source_for_object(&o.bucket, &o.key) else {
+            let letter = Self::unrouted_letter(
+                &url,
+                0,
+                "no_source",
+                format!(
+                    "no source in the config reads {url}: add its bucket and key prefix to a source's input.s3"
+                ),
+                String::new(),
+            );
+            return self.store_unrouted(vec![letter], &o.batch_name(), &dl, report);
+        };
+        let mut batch = self.new_batch(source, o.batch_name(), inv, &dl, report);
+        match self.store.open(&o.bucket, &o.key, o.version_id.as_deref()) {
+            Ok((reader, _len)) => {
+                let stop_at = inv.deadline
+                    .checked_sub(self.settings.time_reserve / 2)
+                    .unwrap_or(inv.deadline);
+                let reader = DeadlineReader { inner: reader, stop_at };
+                match batch.add_input(&url, Some(&o.key), reader) {
+                    Ok(()) => {}
+                    Err(e) if e.retryable => return Err(Retryable(e.to_string())),
+                    Err(e) => {
+                        tracing::warn!(input = %url, error = %e, "input cannot be read to the end; the rest is dead-lettered");
+                        batch.dead_letter_input(&e)
+                    }
+                }
+            }
+            Err(e) if e.not_found => {
+                // Deleted before it was read: nothing to retry; say so in the dead letters.
+                batch.dead_letter_input(&InputError {
+                    input: url.clone(),
+                    position: 0,
+                    message: e.to_string(),
+                    retryable: false,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.finish_batch(batch, &dl, report)
+    }
+
+    fn direct_s3(&self, v: &Value, inv: &Invocation, report: &RefCell<Report>) -> Result<Vec<String>, HandlerError> {
+        let Body::Objects { objects, skipped } = parse_event(v) else {
+            return Err(TriggerError::Unsupported("aws:s3 event without object records".into()).into());
+        };
+        report.borrow_mut().acknowledged += skipped;
+        let mut errors = Vec::new();
+        for o in &objects {
+            if let Err(Retryable(e)) = self.object(o, inv, report) {
+                errors.push(e);
+            }
+        }
+        if errors.is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(HandlerError::Retry(errors.len(), errors.join("; ")))
+        }
+    }
+
+    // ---- Kinesis ----
+
+    /// All records of the batch are written under names derived from its first sequence
+    /// number; a write failure reports that first record, so Lambda retries from there and
+    /// the retry overwrites the same objects. Running out of time reports the first record
+    /// not yet read, after the records before it are stored.
+    fn kinesis(&self, ev: KinesisEvent, inv: &Invocation, report: &RefCell<Report>) -> Vec<String> {
+        let Some(first) = ev.records.first() else {
+            return Vec::new();
+        };
+        let first_seq = first.kinesis.sequence_number.clone();
+        let event_id = first.event_id.clone().unwrap_or_default();
+        let shard = event_id.split(':').next().unwrap_or("shard").to_string();
+        let arn = first.event_source_arn.clone().unwrap_or_default();
+        let stream = arn.rsplit('/').next().unwrap_or("stream").to_string();
+        let name = format!("kinesis-{shard}-{first_seq}");
+        let dl = self.dead_letter_home(None);
+        let mut batches: BTreeMap<String, Batch<'_>> = BTreeMap::new();
+        let mut unrouted = Vec::new();
+        let mut stopped_at = None;
+        let mut failure: Option<String> = None;
+        for (i, rec) in ev.records.iter().enumerate() {
+            if i % 64 == 0 && self.out_of_time(inv) {
+                stopped_at = Some(rec.kinesis.sequence_number.clone());
+                break;
+            }
+            let seq = &rec.kinesis.sequence_number;
+            let input = format!("kinesis:{stream}/{shard}/{seq}");
+            let data = &rec.kinesis.data.0;
+            let by_stream = rec
+                .event_source_arn
+                .as_deref()
+                .and_then(|a| self.catalog.source_for_stream(a));
+            let events: Vec<(u64, Vec<u8>)> = if data.starts_with(&[0x1f, 0x8b]) {
+                match super::cloudwatch_logs::decode(data) {
+                    Ok(super::cloudwatch_logs::Payload::Control) => {
+                        report.borrow_mut().acknowledged += 1;
+                        continue;
+                    }
+                    Ok(super::cloudwatch_logs::Payload::Data(msgs)) => msgs
+                        .into_iter()
+                        .enumerate()
+                        .map(|(j, m)| (j as u64 + 1, m.into_bytes()))
+                        .collect(),
+                    Err(msg) => {
+                        unrouted.push(Self::unrouted_letter(
+                            &input,
+                            1,
+                            "parse_error",
+                            msg,
+                            String::from_utf8_lossy(data).into_owned(),
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                vec![(1, data.clone())]
+            };
+            for (pos, bytes) in events {
+                let source = by_stream.or_else(|| {
+                    serde_json::from_slice::<Value>(&bytes)
+                        .ok()
+                        .and_then(|v| self.catalog.source_for_payload(&v))
+                });
+                let Some(source) = source else {
+                    unrouted.push(Self::unrouted_letter(
+                        &input,
+                        pos,
+                        "no_source",
+                        format!("no source in the config reads stream {stream} or names this record in its metadata field"),
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                    ));
+                    continue;
+                };
+                let batch = batches
+                    .entry(source.name.clone())
+                    .or_insert_with(|| self.new_batch(source, name.clone(), inv, &dl, report));
+                if let Err(e) = batch.add_record(&input, pos, &bytes, None) {
+                    failure = Some(e.message);
+                    break;
+                }
+            }
+            if failure.is_some() {
+                break;
+            }
+        }
+        if failure.is_none() {
+            for (_, batch) in std::mem::take(&mut batches) {
+                if let Err(Retryable(e)) = self.finish_batch(batch, &dl, report) {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if failure.is_none()
+            && let Err(Retryable(e)) = self.store_unrouted(unrouted, &name, &dl, report)
+        {
+            failure = Some(e);
+        }
+        if let Some(e) = failure {
+            tracing::warn!(shard = %shard, sequence_number = %first_seq, error = %e, "batch output not stored; Lambda retries from its first record");
+            report.borrow_mut().failure(format!("{shard} from {first_seq}: {e}"));
+            return vec![first_seq];
+        }
+        if let Some(seq) = stopped_at {
+            report
+                .borrow_mut()
+                .failure(format!("{shard} from {seq}: not started, the invocation is about to time out"));
+            return vec![seq];
+        }
+        Vec::new()
+    }
+}
