@@ -2,7 +2,9 @@
 
 mod bad_input;
 mod cli;
+mod lambda;
 mod reference;
+mod s3;
 mod samples;
 mod snapshots;
 mod support;

@@ -224,6 +224,7 @@ def main():
             per_class[c] = per_class.get(c, 0) + table.num_rows
         total += table.num_rows
     # Cross-check with DuckDB's own Parquet and hive-partition reader.
+    distinct_uids = 0
     try:
         import duckdb
 
@@ -237,11 +238,17 @@ def main():
             ).fetchone()[0]
             if n != total:
                 ck.err(args.lake, f"DuckDB reads {n} rows, pyarrow {total}")
+            distinct_uids = con.execute(
+                "select count(distinct metadata.uid) from read_parquet(?, union_by_name = true)",
+                [glob],
+            ).fetchone()[0]
     except ImportError:
         ck.err(args.lake, "duckdb is not installed")
     if total < args.min_rows:
         ck.err(args.lake, f"only {total} rows (expected at least {args.min_rows})")
     summary = {"files": len(files), "rows": total, "rows_per_class": per_class, "errors": len(ck.errors)}
+    if files:
+        summary["distinct_uids"] = distinct_uids
     if args.json:
         print(json.dumps(summary))
     else:
