@@ -62,7 +62,8 @@ pub struct Source {
     pub locations: Vec<String>,
     pub kinesis_streams: Vec<String>,
     pub kinesis_metadata_field: Option<CompiledPath>,
-    pub s3_routes: Vec<(String, Regex)>,
+    /// (bucket glob, key-prefix glob), both as anchored regexes.
+    pub s3_routes: Vec<(Regex, Regex)>,
 }
 
 pub struct Catalog {
@@ -146,6 +147,12 @@ pub fn glob_prefix(glob: &str) -> Regex {
     Regex::new(&re).expect("escaped glob is a valid regex")
 }
 
+/// Translate a `*`/`?` glob into a regex matching the whole string (bucket names).
+pub fn glob_whole(glob: &str) -> Regex {
+    let prefix = glob_prefix(glob);
+    Regex::new(&format!("{}$", prefix.as_str())).expect("escaped glob is a valid regex")
+}
+
 impl Catalog {
     /// Load a sources config file and the mapping files it names (relative to its folder).
     pub fn load(path: &Path) -> Result<Catalog, LoadError> {
@@ -201,7 +208,7 @@ impl Catalog {
         self.sources.iter().find(|s| {
             s.s3_routes
                 .iter()
-                .any(|(b, re)| b == bucket && re.is_match(key))
+                .any(|(b, re)| b.is_match(bucket) && re.is_match(key))
         })
     }
 
@@ -341,7 +348,7 @@ fn build_source(
             }
         }
         for s in &input.s3 {
-            s3_routes.push((s.bucket.clone(), glob_prefix(&s.prefix)));
+            s3_routes.push((glob_whole(&s.bucket), glob_prefix(&s.prefix)));
         }
     }
     if let Some(paths) = &sc.input_paths {
@@ -371,7 +378,7 @@ fn build_source(
             {
                 if let Some(bucket) = b.get("bucket_name").and_then(Value::as_str) {
                     let prefix = b.get("prefix").and_then(Value::as_str).unwrap_or("");
-                    s3_routes.push((bucket.to_string(), glob_prefix(prefix)));
+                    s3_routes.push((glob_whole(bucket), glob_prefix(prefix)));
                 }
             }
         }

@@ -38,6 +38,26 @@ pub enum Command {
     /// Run the Lambda handler once on an event file (Kinesis or SQS), against the S3 endpoint of
     /// the standard AWS environment (e.g. AWS_ENDPOINT_URL), and print the batch response.
     Invoke(InvokeArgs),
+    /// Print the `aws securitylake create-custom-log-source` call for each custom source the
+    /// config writes (and the crawler settings of multi-class sources).
+    CustomSources(CustomSourcesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CustomSourcesArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The Glue crawler role (the stack output CustomSourceCrawlerRoleArn).
+    #[arg(long, default_value = "<CustomSourceCrawlerRoleArn>")]
+    pub glue_role_arn: String,
+    /// The external ID the provider role will require; keep it for ProviderExternalId.
+    #[arg(long, default_value = "<EXTERNAL_ID>")]
+    pub external_id: String,
+    /// The account that writes the data (the stack's account).
+    #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "<ACCOUNT_ID>")]
+    pub account_id: String,
+    #[arg(long, env = "AWS_REGION", default_value = "<REGION>")]
+    pub region: String,
 }
 
 #[derive(Args, Debug)]
@@ -355,6 +375,30 @@ fn invoke(args: InvokeArgs) -> Result<ExitCode> {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Invoke(args) => invoke(args),
+        Command::CustomSources(args) => {
+            let catalog = load_catalog(&args.config)?;
+            let (sources, problems) = crate::custom_source::plan(&catalog);
+            print!(
+                "{}",
+                crate::custom_source::render(
+                    &sources,
+                    &crate::custom_source::Identity {
+                        glue_role_arn: args.glue_role_arn,
+                        external_id: args.external_id,
+                        account_id: args.account_id,
+                        region: args.region,
+                    }
+                )
+            );
+            for p in &problems {
+                eprintln!("error: {}", p.0);
+            }
+            Ok(if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Transform(args) => {
             let catalog = load_catalog(&args.input.config)?;
             for n in &catalog.notes {

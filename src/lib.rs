@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod custom_source;
 pub mod engine;
 pub mod lambda;
 pub mod input;

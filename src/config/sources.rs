@@ -108,6 +108,7 @@ pub struct KinesisInput {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct S3Input {
+    /// Bucket name; `*` and `?` match any characters (e.g. `ocsf-staging*`).
     pub bucket: String,
     /// Key prefix, a glob (`*`, `?`) allowed, e.g. `AWSLogs/*/network-firewall/`.
     #[serde(default)]

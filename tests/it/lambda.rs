@@ -141,11 +141,12 @@ fn sqs_notifications_of_every_shape_reach_the_lake() {
         ("m-missing".into(), notification(STAGING, "alb-logs/deleted-before-read.log", "e3")),
         ("m-unrouted".into(), notification(STAGING, "elsewhere/x.log", "e4")),
         ("m-junk".into(), "this is not a notification".into()),
+        ("m-own".into(), notification(STAGING, "ocsf-dead-letter/unrouted/s3-0.jsonl", "e5")),
     ]);
     let h = s3.handler(shipped(), 3, &[]);
     let (resp, report) = h.handle(event.clone(), &invocation()).unwrap();
     assert!(resp.batch_item_failures.is_empty(), "{resp:?} {:?}", report.failures);
-    assert_eq!(report.acknowledged, 1, "the s3:TestEvent");
+    assert_eq!(report.acknowledged, 2, "the s3:TestEvent and our own dead letters");
     assert_eq!(report.objects_read, 5);
 
     let lake = s3.bucket_dir("lake");

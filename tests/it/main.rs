@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod deployment;
 mod end_to_end;
 mod lambda;
 mod reference;
