@@ -330,10 +330,8 @@ fn print_diagnostics(diags: &[Diagnostic], verbose: bool) {
 
 fn invoke(args: InvokeArgs) -> Result<ExitCode> {
     use crate::lambda::{Handler, Invocation, Settings};
-    let event: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&args.event).with_context(|| format!("reading {}", args.event.display()))?,
-    )
-    .with_context(|| format!("{} is not JSON", args.event.display()))?;
+    let event = std::fs::read(&args.event)
+        .with_context(|| format!("reading {}", args.event.display()))?;
     let config = args.config.clone();
     let (lake, dl) = (args.lake.clone(), args.dead_letter.clone());
     let mut settings = Settings::from_lookup(|k| match k {
@@ -360,7 +358,7 @@ fn invoke(args: InvokeArgs) -> Result<ExitCode> {
         std::time::Duration::from_secs(args.timeout_seconds),
     );
     let (response, report) = rt.block_on(async {
-        tokio::task::spawn_blocking(move || handler.handle(event, &inv)).await
+        tokio::task::spawn_blocking(move || handler.handle(&event, &inv)).await
     })??;
     for (source, stats) in &report.sources {
         print_summary(source, stats);

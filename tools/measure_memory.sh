@@ -52,6 +52,7 @@ tpl = json.load(open("../shared/samples/lambda-events/powertools-python__s3SqsEv
 n = json.load(open("../shared/samples/lambda-events/aws-s3-userguide__s3-objectcreated-put.json"))
 n["Records"][0]["s3"]["bucket"]["name"] = "ocsf-staging"
 n["Records"][0]["s3"]["object"]["key"] = key
+n["Records"][0]["s3"]["object"].pop("versionId", None)
 tpl["Records"][0]["body"] = json.dumps(n)
 json.dump(tpl, open(f"{work}/sqs.json", "w"))
 PY

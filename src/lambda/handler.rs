@@ -111,13 +111,14 @@ impl<R: Read> Read for DeadlineReader<R> {
 const UNROUTED: &str = "unrouted";
 
 impl Handler {
+    /// Handle one invocation payload (the event's JSON, as Lambda delivers it).
     pub fn handle(
         &self,
-        event: Value,
+        payload: &[u8],
         inv: &Invocation,
     ) -> Result<(BatchResponse, Report), HandlerError> {
         let started = Instant::now();
-        let trigger = match classify(event) {
+        let trigger = match classify(payload) {
             Ok(t) => t,
             Err(TriggerError::Empty) => {
                 return Ok((BatchResponse::default(), Report::new("empty", 0)));

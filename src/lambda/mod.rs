@@ -14,7 +14,7 @@ use std::sync::Arc;
 use aws_config::BehaviorVersion;
 use aws_config::sts::AssumeRoleProvider;
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 pub use handler::{BatchResponse, Handler, Invocation};
 pub use settings::Settings;
@@ -103,7 +103,8 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         settings,
         emit_metrics: true,
     });
-    lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| {
+    // The payload stays raw JSON until the trigger is known, then becomes that trigger's type.
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<Box<RawValue>>| {
         let handler = handler.clone();
         async move {
             let remaining = ev
@@ -117,8 +118,10 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
                 remaining,
             );
             let payload = ev.payload;
-            let (response, _) =
-                tokio::task::spawn_blocking(move || handler.handle(payload, &inv)).await??;
+            let (response, _) = tokio::task::spawn_blocking(move || {
+                handler.handle(payload.get().as_bytes(), &inv)
+            })
+            .await??;
             Ok::<BatchResponse, lambda_runtime::Error>(response)
         }
     }))

@@ -3,6 +3,7 @@
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
+use serde::Deserialize;
 use serde_json::Value;
 
 pub enum Trigger {
@@ -24,6 +25,8 @@ impl Trigger {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TriggerError {
+    #[error("the event is not JSON: {0}")]
+    NotJson(serde_json::Error),
     #[error("the event has no `Records` array; expected a Kinesis, SQS or S3 event")]
     NoRecords,
     #[error("the event has no records")]
@@ -39,37 +42,50 @@ pub enum TriggerError {
     },
 }
 
-pub fn classify(event: Value) -> Result<Trigger, TriggerError> {
-    let records = event
-        .get("Records")
-        .and_then(Value::as_array)
-        .ok_or(TriggerError::NoRecords)?;
-    let mut sources: Vec<&str> = records
-        .iter()
-        .map(|r| {
-            r.get("eventSource")
-                .or_else(|| r.get("EventSource"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-        })
+/// Only the event sources, read without building the payload's JSON tree.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(rename = "Records")]
+    records: Option<Vec<ProbeRecord>>,
+}
+
+#[derive(Deserialize)]
+struct ProbeRecord {
+    #[serde(rename = "eventSource", alias = "EventSource")]
+    event_source: Option<String>,
+}
+
+/// Decide the trigger from the raw payload, then deserialise it once into that trigger's type.
+pub fn classify(payload: &[u8]) -> Result<Trigger, TriggerError> {
+    let probe: Probe = serde_json::from_slice(payload).map_err(TriggerError::NotJson)?;
+    let records = probe.records.ok_or(TriggerError::NoRecords)?;
+    let mut sources: Vec<String> = records
+        .into_iter()
+        .map(|r| r.event_source.unwrap_or_default())
         .collect();
     sources.sort_unstable();
     sources.dedup();
-    match sources.as_slice() {
+    let names: Vec<&str> = sources.iter().map(String::as_str).collect();
+    match names.as_slice() {
         [] => Err(TriggerError::Empty),
-        ["aws:kinesis"] => serde_json::from_value(event)
+        ["aws:kinesis"] => serde_json::from_slice(payload)
             .map(Trigger::Kinesis)
             .map_err(|source| TriggerError::Shape {
                 trigger: "kinesis",
                 source,
             }),
-        ["aws:sqs"] => serde_json::from_value(event)
+        ["aws:sqs"] => serde_json::from_slice(payload)
             .map(Trigger::Sqs)
             .map_err(|source| TriggerError::Shape {
                 trigger: "sqs",
                 source,
             }),
-        ["aws:s3"] => Ok(Trigger::S3(event)),
+        ["aws:s3"] => serde_json::from_slice(payload)
+            .map(Trigger::S3)
+            .map_err(|source| TriggerError::Shape {
+                trigger: "s3",
+                source,
+            }),
         [one] => Err(TriggerError::Unsupported(one.to_string())),
         many => Err(TriggerError::Mixed(many.join(", "))),
     }
@@ -79,19 +95,25 @@ pub fn classify(event: Value) -> Result<Trigger, TriggerError> {
 mod tests {
     use super::*;
 
+    fn classify_json(v: serde_json::Value) -> Result<Trigger, TriggerError> {
+        classify(&serde_json::to_vec(&v).unwrap())
+    }
+
     #[test]
     fn rejects_what_it_cannot_serve() {
-        let e = classify(serde_json::json!({"detail": {}})).err().unwrap();
+        let e = classify(b"not json").err().unwrap();
+        assert!(matches!(e, TriggerError::NotJson(_)));
+        let e = classify_json(serde_json::json!({"detail": {}})).err().unwrap();
         assert!(matches!(e, TriggerError::NoRecords));
-        let e = classify(serde_json::json!({"Records": [{"eventSource": "aws:dynamodb"}]}))
+        let e = classify_json(serde_json::json!({"Records": [{"eventSource": "aws:dynamodb"}]}))
             .err()
             .unwrap();
         assert!(e.to_string().contains("aws:dynamodb"));
-        let e = classify(serde_json::json!({"Records": [{"eventSource": "aws:sqs"}, {"eventSource": "aws:kinesis"}]}))
+        let e = classify_json(serde_json::json!({"Records": [{"eventSource": "aws:sqs"}, {"eventSource": "aws:kinesis"}]}))
             .err()
             .unwrap();
         assert!(matches!(e, TriggerError::Mixed(_)));
-        let e = classify(serde_json::json!({"Records": [{"eventSource": "aws:kinesis", "kinesis": 1}]}))
+        let e = classify_json(serde_json::json!({"Records": [{"eventSource": "aws:kinesis", "kinesis": 1}]}))
             .err()
             .unwrap();
         assert!(e.to_string().contains("kinesis"), "{e}");
