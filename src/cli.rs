@@ -358,7 +358,7 @@ fn invoke(args: InvokeArgs) -> Result<ExitCode> {
         std::time::Duration::from_secs(args.timeout_seconds),
     );
     let (response, report) = rt.block_on(async {
-        tokio::task::spawn_blocking(move || handler.handle(&event, &inv)).await
+        tokio::task::spawn_blocking(move || handler.handle(event, &inv)).await
     })??;
     for (source, stats) in &report.sources {
         print_summary(source, stats);

@@ -114,11 +114,14 @@ impl Handler {
     /// Handle one invocation payload (the event's JSON, as Lambda delivers it).
     pub fn handle(
         &self,
-        payload: &[u8],
+        payload: Vec<u8>,
         inv: &Invocation,
     ) -> Result<(BatchResponse, Report), HandlerError> {
         let started = Instant::now();
-        let trigger = match classify(payload) {
+        let classified = classify(&payload);
+        // The typed event holds what is needed; the raw copy goes before the work starts.
+        drop(payload);
+        let trigger = match classified {
             Ok(t) => t,
             Err(TriggerError::Empty) => {
                 return Ok((BatchResponse::default(), Report::new("empty", 0)));
@@ -437,20 +440,21 @@ impl Handler {
         let mut unrouted = Vec::new();
         let mut stopped_at = None;
         let mut failure: Option<String> = None;
-        for (i, rec) in ev.records.iter().enumerate() {
+        // Records are consumed as they are read, so their data is freed as the batch grows.
+        for (i, rec) in ev.records.into_iter().enumerate() {
             if i % 64 == 0 && self.out_of_time(inv) {
                 stopped_at = Some(rec.kinesis.sequence_number.clone());
                 break;
             }
             let seq = &rec.kinesis.sequence_number;
             let input = format!("kinesis:{stream}/{shard}/{seq}");
-            let data = &rec.kinesis.data.0;
+            let data = rec.kinesis.data.0;
             let by_stream = rec
                 .event_source_arn
                 .as_deref()
                 .and_then(|a| self.catalog.source_for_stream(a));
             let events: Vec<(u64, Vec<u8>)> = if data.starts_with(&[0x1f, 0x8b]) {
-                match super::cloudwatch_logs::decode(data) {
+                match super::cloudwatch_logs::decode(&data) {
                     Ok(super::cloudwatch_logs::Payload::Control) => {
                         report.borrow_mut().acknowledged += 1;
                         continue;
@@ -466,13 +470,13 @@ impl Handler {
                             1,
                             "parse_error",
                             msg,
-                            String::from_utf8_lossy(data).into_owned(),
+                            String::from_utf8_lossy(&data).into_owned(),
                         ));
                         continue;
                     }
                 }
             } else {
-                vec![(1, data.clone())]
+                vec![(1, data)]
             };
             for (pos, bytes) in events {
                 let source = by_stream.or_else(|| {

@@ -119,7 +119,8 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
             );
             let payload = ev.payload;
             let (response, _) = tokio::task::spawn_blocking(move || {
-                handler.handle(payload.get().as_bytes(), &inv)
+                let raw: Box<str> = payload.into();
+                handler.handle(raw.into_boxed_bytes().into_vec(), &inv)
             })
             .await??;
             Ok::<BatchResponse, lambda_runtime::Error>(response)

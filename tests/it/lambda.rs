@@ -110,7 +110,7 @@ fn dead_letter_lines(dir: &Path) -> Vec<Value> {
 }
 
 fn failures(h: &Handler, event: Value) -> Vec<String> {
-    let (resp, _) = h.handle(&serde_json::to_vec(&event).unwrap(), &invocation()).expect("handled");
+    let (resp, _) = h.handle(serde_json::to_vec(&event).unwrap(), &invocation()).expect("handled");
     resp.batch_item_failures
         .into_iter()
         .map(|f| f.item_identifier)
@@ -144,7 +144,7 @@ fn sqs_notifications_of_every_shape_reach_the_lake() {
         ("m-own".into(), notification(STAGING, "ocsf-dead-letter/unrouted/s3-0.jsonl", "e5")),
     ]);
     let h = s3.handler(shipped(), 3, &[]);
-    let (resp, report) = h.handle(&serde_json::to_vec(&event).unwrap(), &invocation()).unwrap();
+    let (resp, report) = h.handle(serde_json::to_vec(&event).unwrap(), &invocation()).unwrap();
     assert!(resp.batch_item_failures.is_empty(), "{resp:?} {:?}", report.failures);
     assert_eq!(report.acknowledged, 2, "the s3:TestEvent and our own dead letters");
     assert_eq!(report.objects_read, 5);
@@ -202,7 +202,7 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     payloads.push(gzip(control.to_string().as_bytes()));
     let event = kinesis_event("sysmon-log-collection", &payloads, 1000);
     let h = s3.handler(shipped(), 3, &[("OCSF_DEAD_LETTER_LOCATION", "s3://dead/letters")]);
-    let (resp, report) = h.handle(&serde_json::to_vec(&event).unwrap(), &invocation()).unwrap();
+    let (resp, report) = h.handle(serde_json::to_vec(&event).unwrap(), &invocation()).unwrap();
     assert!(resp.batch_item_failures.is_empty(), "{:?}", report.failures);
     assert_eq!(report.acknowledged, 1);
     let stats = &report.sources["windows-sysmon"];
@@ -219,7 +219,7 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
 
     // An unknown stream whose records name no source: dead letters, nothing retried.
     let other = kinesis_event("other-stream", &[b"{\"hello\": 1}".to_vec()], 5000);
-    let (resp, report) = h.handle(&serde_json::to_vec(&other).unwrap(), &invocation()).unwrap();
+    let (resp, report) = h.handle(serde_json::to_vec(&other).unwrap(), &invocation()).unwrap();
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(report.sources["unrouted"].dead_lettered["no_source"], 1);
 }
@@ -233,11 +233,11 @@ fn out_of_time_reports_the_rest_without_starting_it() {
         ("a".into(), notification(STAGING, "alb-logs/a.log", "1")),
         ("b".into(), notification(STAGING, "alb-logs/b.log", "2")),
     ]);
-    let (resp, _) = h.handle(&serde_json::to_vec(&event).unwrap(), &short).unwrap();
+    let (resp, _) = h.handle(serde_json::to_vec(&event).unwrap(), &short).unwrap();
     let ids: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
     let k = kinesis_event("sysmon-log-collection", &[b"{}".to_vec(), b"{}".to_vec()], 77);
-    let (resp, _) = h.handle(&serde_json::to_vec(&k).unwrap(), &short).unwrap();
+    let (resp, _) = h.handle(serde_json::to_vec(&k).unwrap(), &short).unwrap();
     assert_eq!(resp.batch_item_failures[0].item_identifier, "77");
     assert!(objects(&s3.bucket_dir("lake")).is_empty());
 }
