@@ -330,8 +330,8 @@ fn print_diagnostics(diags: &[Diagnostic], verbose: bool) {
 
 fn invoke(args: InvokeArgs) -> Result<ExitCode> {
     use crate::lambda::{Handler, Invocation, Settings};
-    let event = std::fs::read(&args.event)
-        .with_context(|| format!("reading {}", args.event.display()))?;
+    let event =
+        std::fs::read(&args.event).with_context(|| format!("reading {}", args.event.display()))?;
     let config = args.config.clone();
     let (lake, dl) = (args.lake.clone(), args.dead_letter.clone());
     let mut settings = Settings::from_lookup(|k| match k {

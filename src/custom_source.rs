@@ -178,7 +178,12 @@ mod tests {
         assert_eq!(names, ["windows-sysmon", "aws-network-firewall", "aws-alb"]);
         let sysmon = &sources[0];
         assert!(sysmon.per_class_folders);
-        for c in ["PROCESS_ACTIVITY", "FILE_ACTIVITY", "NETWORK_ACTIVITY", "DNS_ACTIVITY"] {
+        for c in [
+            "PROCESS_ACTIVITY",
+            "FILE_ACTIVITY",
+            "NETWORK_ACTIVITY",
+            "DNS_ACTIVITY",
+        ] {
             assert!(sysmon.event_classes.iter().any(|e| e == c), "{c}");
         }
         assert_eq!(sources[2].event_classes, ["HTTP_ACTIVITY"]);
@@ -192,7 +197,9 @@ mod tests {
             },
         );
         assert!(text.contains("--source-name aws-alb \\\n  --event-classes HTTP_ACTIVITY"));
-        assert!(text.contains("crawlerConfiguration={roleArn=ROLE},providerIdentity={externalId=EXT,principal=ACCT}"));
+        assert!(text.contains(
+            "crawlerConfiguration={roleArn=ROLE},providerIdentity={externalId=EXT,principal=ACCT}"
+        ));
         assert!(text.contains("\"TableLevelConfiguration\":4"));
     }
 
@@ -202,7 +209,8 @@ mod tests {
         assert_eq!(custom_source_of("lake/a/"), None);
         let catalog = Catalog::embedded().unwrap();
         let mut c = catalog;
-        c.sources[1].locations = vec!["ext/network-firewall-flow-and-alerts/".into(); c.sources[1].locations.len()];
+        c.sources[1].locations =
+            vec!["ext/network-firewall-flow-and-alerts/".into(); c.sources[1].locations.len()];
         let (_, problems) = plan(&c);
         assert!(problems.iter().any(|p| p.0.contains("20")), "{problems:?}");
     }

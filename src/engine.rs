@@ -293,7 +293,7 @@ impl<'a> Batch<'a> {
                     }
                 },
             }
-            if self.stats.events_in % MEASURE_EVERY == 0 {
+            if self.stats.events_in.is_multiple_of(MEASURE_EVERY) {
                 self.spill_if_over().map_err(|e| spill_fail(pos, e))?;
             }
         }
@@ -334,7 +334,7 @@ impl<'a> Batch<'a> {
                 }
             }
         }
-        if self.stats.events_in % MEASURE_EVERY == 0 {
+        if self.stats.events_in.is_multiple_of(MEASURE_EVERY) {
             self.spill_if_over()?;
         }
         Ok(())
@@ -498,7 +498,11 @@ impl<'a> Batch<'a> {
 
     /// Approximate bytes of buffered rows and dead letters.
     pub fn buffered_bytes(&self) -> usize {
-        self.groups.values().map(RecordColumns::memory).sum::<usize>() + self.dead_bytes
+        self.groups
+            .values()
+            .map(RecordColumns::memory)
+            .sum::<usize>()
+            + self.dead_bytes
     }
 
     /// Hand everything buffered to the sink as part objects when over budget.
@@ -551,12 +555,11 @@ impl<'a> Batch<'a> {
                 source,
             })?;
             drop(batch);
-            let body = encode(sorted.schema(), &[sorted]).map_err(|source| {
-                EncodeError::Parquet {
+            let body =
+                encode(sorted.schema(), &[sorted]).map_err(|source| EncodeError::Parquet {
                     key: key.clone(),
                     source,
-                }
-            })?;
+                })?;
             objects.push(OutputObject {
                 key,
                 body,

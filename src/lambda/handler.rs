@@ -36,9 +36,11 @@ impl Invocation {
     /// From the invoked function ARN (`arn:aws:lambda:<region>:<account>:function:<name>`).
     pub fn new(request_id: &str, function_arn: &str, remaining: Duration) -> Invocation {
         let parts: Vec<&str> = function_arn.split(':').collect();
-        let region = std::env::var("AWS_REGION")
-            .ok()
-            .or_else(|| parts.get(3).map(|s| s.to_string()))
+        let region = parts
+            .get(3)
+            .map(|s| s.to_string())
+            .filter(|s| !s.is_empty())
+            .or_else(|| std::env::var("AWS_REGION").ok())
             .unwrap_or_default();
         Invocation {
             request_id: request_id.to_string(),
@@ -131,10 +133,7 @@ impl Handler {
         let (name, items) = match &trigger {
             Trigger::Kinesis(k) => (trigger.name(), k.records.len()),
             Trigger::Sqs(s) => (trigger.name(), s.records.len()),
-            Trigger::S3(v) => (
-                trigger.name(),
-                v["Records"].as_array().map_or(0, Vec::len),
-            ),
+            Trigger::S3(v) => (trigger.name(), v["Records"].as_array().map_or(0, Vec::len)),
         };
         let report = RefCell::new(Report::new(name, items));
         let result = match trigger {
@@ -195,7 +194,8 @@ impl Handler {
             self.store.put(false, &dl.bucket, &o.key, o.body)?;
         } else {
             let key = self.settings.lake.key(&o.key);
-            self.store.put(true, &self.settings.lake.bucket, &key, o.body)?;
+            self.store
+                .put(true, &self.settings.lake.bucket, &key, o.body)?;
         }
         report.borrow_mut().wrote(source, &o.class, bytes);
         Ok(())
@@ -259,7 +259,10 @@ impl Handler {
         let mut stats = crate::engine::Stats::default();
         for l in &letters {
             stats.events_in += 1;
-            *stats.dead_lettered.entry(l.reason.kind.clone()).or_default() += 1;
+            *stats
+                .dead_lettered
+                .entry(l.reason.kind.clone())
+                .or_default() += 1;
             tracing::warn!(input = %l.origin.input, reason = %l.reason.kind, message = %l.reason.message, "dead letter");
         }
         let body = encode_lines(&letters);
@@ -272,7 +275,13 @@ impl Handler {
         Ok(())
     }
 
-    fn unrouted_letter(input: &str, position: u64, kind: &str, message: String, raw: String) -> DeadLetter {
+    fn unrouted_letter(
+        input: &str,
+        position: u64,
+        kind: &str,
+        message: String,
+        raw: String,
+    ) -> DeadLetter {
         DeadLetter {
             source: UNROUTED.to_string(),
             origin: Origin {
@@ -294,9 +303,9 @@ impl Handler {
         for msg in &ev.records {
             let id = msg.message_id.clone().unwrap_or_default();
             if self.out_of_time(inv) {
-                report
-                    .borrow_mut()
-                    .failure(format!("message {id}: not started, the invocation is about to time out"));
+                report.borrow_mut().failure(format!(
+                    "message {id}: not started, the invocation is about to time out"
+                ));
                 failed.push(id);
                 continue;
             }
@@ -349,7 +358,12 @@ impl Handler {
         }
     }
 
-    fn object(&self, o: &ObjectRef, inv: &Invocation, report: &RefCell<Report>) -> Result<(), Retryable> {
+    fn object(
+        &self,
+        o: &ObjectRef,
+        inv: &Invocation,
+        report: &RefCell<Report>,
+    ) -> Result<(), Retryable> {
         let dl = self.dead_letter_home(Some(&o.bucket));
         if o.bucket == dl.bucket && o.key.starts_with(&dl.prefix) {
             // Our own dead letters, announced by the same bucket's notifications: reading them
@@ -374,10 +388,14 @@ impl Handler {
         let mut batch = self.new_batch(source, o.batch_name(), inv, &dl, report);
         match self.store.open(&o.bucket, &o.key, o.version_id.as_deref()) {
             Ok((reader, _len)) => {
-                let stop_at = inv.deadline
+                let stop_at = inv
+                    .deadline
                     .checked_sub(self.settings.time_reserve / 2)
                     .unwrap_or(inv.deadline);
-                let reader = DeadlineReader { inner: reader, stop_at };
+                let reader = DeadlineReader {
+                    inner: reader,
+                    stop_at,
+                };
                 match batch.add_input(&url, Some(&o.key), reader) {
                     Ok(()) => {}
                     Err(e) if e.retryable => return Err(Retryable(e.to_string())),
@@ -401,9 +419,16 @@ impl Handler {
         self.finish_batch(batch, &dl, report)
     }
 
-    fn direct_s3(&self, v: &Value, inv: &Invocation, report: &RefCell<Report>) -> Result<Vec<String>, HandlerError> {
+    fn direct_s3(
+        &self,
+        v: &Value,
+        inv: &Invocation,
+        report: &RefCell<Report>,
+    ) -> Result<Vec<String>, HandlerError> {
         let Body::Objects { objects, skipped } = parse_event(v) else {
-            return Err(TriggerError::Unsupported("aws:s3 event without object records".into()).into());
+            return Err(
+                TriggerError::Unsupported("aws:s3 event without object records".into()).into(),
+            );
         };
         report.borrow_mut().acknowledged += skipped;
         let mut errors = Vec::new();
@@ -521,13 +546,15 @@ impl Handler {
         }
         if let Some(e) = failure {
             tracing::warn!(shard = %shard, sequence_number = %first_seq, error = %e, "batch output not stored; Lambda retries from its first record");
-            report.borrow_mut().failure(format!("{shard} from {first_seq}: {e}"));
+            report
+                .borrow_mut()
+                .failure(format!("{shard} from {first_seq}: {e}"));
             return vec![first_seq];
         }
         if let Some(seq) = stopped_at {
-            report
-                .borrow_mut()
-                .failure(format!("{shard} from {seq}: not started, the invocation is about to time out"));
+            report.borrow_mut().failure(format!(
+                "{shard} from {seq}: not started, the invocation is about to time out"
+            ));
             return vec![seq];
         }
         Vec::new()

@@ -60,15 +60,16 @@ pub fn load_catalog(settings: &Settings) -> Result<Catalog, crate::catalog::Load
 /// Logging as Lambda's advanced logging controls ask: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`,
 /// the level from `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, else INFO).
 pub fn init_logging() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .map(|l| match l.to_ascii_uppercase().as_str() {
-            "TRACE" => "trace",
-            "DEBUG" => "debug",
-            "WARN" => "warn",
-            "ERROR" | "FATAL" => "error",
-            _ => "info",
-        });
+    let level =
+        std::env::var("AWS_LAMBDA_LOG_LEVEL")
+            .ok()
+            .map(|l| match l.to_ascii_uppercase().as_str() {
+                "TRACE" => "trace",
+                "DEBUG" => "debug",
+                "WARN" => "warn",
+                "ERROR" | "FATAL" => "error",
+                _ => "info",
+            });
     let filter = match level {
         Some(l) => tracing_subscriber::EnvFilter::new(l),
         None => tracing_subscriber::EnvFilter::try_from_default_env()
@@ -81,7 +82,11 @@ pub fn init_logging() {
         .without_time()
         .with_target(false);
     if json {
-        builder.json().flatten_event(true).with_current_span(false).init();
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
     } else {
         builder.init();
     }

@@ -100,8 +100,7 @@ fn parse_value(v: &Value, depth: u8) -> Body {
                 skipped += 1;
                 continue;
             }
-            let (Some(bucket), Some(key)) =
-                (text(r, "/s3/bucket/name"), text(r, "/s3/object/key"))
+            let (Some(bucket), Some(key)) = (text(r, "/s3/bucket/name"), text(r, "/s3/object/key"))
             else {
                 return Body::Unrecognised(format!(
                     "Records[{i}] has no s3.bucket.name or s3.object.key"
@@ -116,9 +115,7 @@ fn parse_value(v: &Value, depth: u8) -> Body {
         }
         return Body::Objects { objects, skipped };
     }
-    if v.get("source").and_then(Value::as_str) == Some("aws.s3")
-        && v.get("detail-type").is_some()
-    {
+    if v.get("source").and_then(Value::as_str) == Some("aws.s3") && v.get("detail-type").is_some() {
         if v.get("detail-type").and_then(Value::as_str) != Some("Object Created") {
             return Body::Objects {
                 objects: vec![],

@@ -183,8 +183,10 @@ mod tests {
     #[test]
     fn emf_documents_declare_what_they_carry() {
         let mut r = Report::new("sqs", 2);
-        let mut s = Stats::default();
-        s.events_in = 3;
+        let mut s = Stats {
+            events_in: 3,
+            ..Stats::default()
+        };
         s.rows_written.insert("network_activity".into(), 2);
         s.dead_lettered.insert("parse_error".into(), 1);
         r.add_stats("fw", &s);

@@ -34,12 +34,8 @@ where
             let not_found = matches!(code, "NoSuchKey" | "NotFound" | "NoSuchVersion");
             (format!("{code}: {msg}"), !not_found, not_found)
         }
-        SdkError::ConstructionFailure(_) => (
-            format!("{}", aws_smithy_error_chain(&e)),
-            false,
-            false,
-        ),
-        _ => (format!("{}", aws_smithy_error_chain(&e)), true, false),
+        SdkError::ConstructionFailure(_) => (aws_smithy_error_chain(&e), false, false),
+        _ => (aws_smithy_error_chain(&e), true, false),
     };
     StoreError {
         op,
@@ -109,7 +105,11 @@ impl Store {
         } else {
             "application/x-ndjson"
         };
-        let client = if lake { &self.lake_client } else { &self.client };
+        let client = if lake {
+            &self.lake_client
+        } else {
+            &self.client
+        };
         let req = client
             .put_object()
             .bucket(bucket)

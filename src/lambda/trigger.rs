@@ -103,7 +103,9 @@ mod tests {
     fn rejects_what_it_cannot_serve() {
         let e = classify(b"not json").err().unwrap();
         assert!(matches!(e, TriggerError::NotJson(_)));
-        let e = classify_json(serde_json::json!({"detail": {}})).err().unwrap();
+        let e = classify_json(serde_json::json!({"detail": {}}))
+            .err()
+            .unwrap();
         assert!(matches!(e, TriggerError::NoRecords));
         let e = classify_json(serde_json::json!({"Records": [{"eventSource": "aws:dynamodb"}]}))
             .err()
@@ -113,9 +115,11 @@ mod tests {
             .err()
             .unwrap();
         assert!(matches!(e, TriggerError::Mixed(_)));
-        let e = classify_json(serde_json::json!({"Records": [{"eventSource": "aws:kinesis", "kinesis": 1}]}))
-            .err()
-            .unwrap();
+        let e = classify_json(
+            serde_json::json!({"Records": [{"eventSource": "aws:kinesis", "kinesis": 1}]}),
+        )
+        .err()
+        .unwrap();
         assert!(e.to_string().contains("kinesis"), "{e}");
     }
 }

@@ -15,7 +15,11 @@ fn template() -> Value {
         .arg(repo().join("template.yaml"))
         .output()
         .expect("python with cfn-lint (tests/run.sh installs it)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -36,34 +40,58 @@ fn event_sources_report_item_failures_and_failures_have_somewhere_to_go() {
     let mut kinds = BTreeSet::new();
     for (name, esm) in esms {
         let p = &esm["Properties"];
-        assert_eq!(p["FunctionResponseTypes"], serde_json::json!(["ReportBatchItemFailures"]), "{name}");
-        assert!(p.get("MaximumBatchingWindowInSeconds").is_some(), "{name} has a batching window");
+        assert_eq!(
+            p["FunctionResponseTypes"],
+            serde_json::json!(["ReportBatchItemFailures"]),
+            "{name}"
+        );
+        assert!(
+            p.get("MaximumBatchingWindowInSeconds").is_some(),
+            "{name} has a batching window"
+        );
         let source = p["EventSourceArn"]["Fn::GetAtt"][0].as_str().unwrap();
         let source_type = t["Resources"][source]["Type"].as_str().unwrap();
         kinds.insert(source_type.to_string());
         if source_type == "AWS::Kinesis::Stream" {
             assert_eq!(p["BisectBatchOnFunctionError"], true);
             assert!(p.get("MaximumRetryAttempts").is_some(), "bounded retries");
-            let dest = p["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0].as_str().unwrap();
+            let dest = p["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+                .as_str()
+                .unwrap();
             assert_eq!(t["Resources"][dest]["Type"], "AWS::SQS::Queue");
             let stream = &t["Resources"][source]["Properties"];
             assert_eq!(stream["StreamEncryption"]["EncryptionType"], "KMS");
         } else {
             assert_eq!(source_type, "AWS::SQS::Queue");
             let q = &t["Resources"][source]["Properties"];
-            let dlq = q["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0].as_str().unwrap();
+            let dlq = q["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                .as_str()
+                .unwrap();
             assert_eq!(t["Resources"][dlq]["Type"], "AWS::SQS::Queue");
             // Visibility timeout >= 6 x the function timeout, for every timeout allowed.
-            assert_eq!(q["VisibilityTimeout"]["Fn::FindInMap"][0], "VisibilityTimeout");
-            let allowed = t["Parameters"]["FunctionTimeoutSeconds"]["AllowedValues"].as_array().unwrap();
+            assert_eq!(
+                q["VisibilityTimeout"]["Fn::FindInMap"][0],
+                "VisibilityTimeout"
+            );
+            let allowed = t["Parameters"]["FunctionTimeoutSeconds"]["AllowedValues"]
+                .as_array()
+                .unwrap();
             for timeout in allowed {
                 let secs = timeout.as_u64().unwrap();
-                let vis = t["Mappings"]["VisibilityTimeout"][secs.to_string()]["Seconds"].as_u64().unwrap();
+                let vis = t["Mappings"]["VisibilityTimeout"][secs.to_string()]["Seconds"]
+                    .as_u64()
+                    .unwrap();
                 assert!(vis >= 6 * secs, "visibility {vis} for timeout {secs}");
             }
         }
     }
-    assert_eq!(kinds, BTreeSet::from(["AWS::Kinesis::Stream".to_string(), "AWS::SQS::Queue".to_string()]));
+    assert_eq!(
+        kinds,
+        BTreeSet::from([
+            "AWS::Kinesis::Stream".to_string(),
+            "AWS::SQS::Queue".to_string()
+        ])
+    );
 }
 
 #[test]
@@ -71,30 +99,47 @@ fn function_is_the_binary_with_the_environment_it_reads() {
     let t = template();
     let f = &t["Resources"]["TransformFunction"];
     assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
-    assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], env!("CARGO_PKG_NAME"));
+    assert_eq!(
+        f["Metadata"]["BuildProperties"]["Binary"],
+        env!("CARGO_PKG_NAME")
+    );
     let p = &f["Properties"];
     assert_eq!(p["Runtime"], "provided.al2023");
     assert_eq!(p["Architectures"], serde_json::json!(["arm64"]));
     assert_eq!(p["LoggingConfig"]["LogFormat"], "JSON");
     let vars = p["Environment"]["Variables"].as_object().unwrap();
     for name in vars.keys() {
-        assert!(ENV_NAMES.contains(&name.as_str()), "template sets {name}, which the binary does not read");
+        assert!(
+            ENV_NAMES.contains(&name.as_str()),
+            "template sets {name}, which the binary does not read"
+        );
     }
     assert!(vars.contains_key(LAKE_LOCATION));
     assert!(vars.contains_key(ocsf_transform::lambda::settings::DEAD_LETTER_LOCATION));
     // The shipped config routes the template's stream name and bucket to their sources.
     let catalog = shipped();
     let stream = t["Parameters"]["StreamName"]["Default"].as_str().unwrap();
-    assert_eq!(catalog.source_for_stream(stream).unwrap().name, "windows-sysmon");
+    assert_eq!(
+        catalog.source_for_stream(stream).unwrap().name,
+        "windows-sysmon"
+    );
     let bucket = "ocsf-staging-111122223333-eu-west-1-0a1b2c3d";
     assert_eq!(
-        catalog.source_for_object(bucket, "AWSLogs/111122223333/network-firewall/flow/x.log.gz").unwrap().name,
+        catalog
+            .source_for_object(
+                bucket,
+                "AWSLogs/111122223333/network-firewall/flow/x.log.gz"
+            )
+            .unwrap()
+            .name,
         "aws-network-firewall"
     );
-    assert!(t["Resources"]["StagingBucket"]["Properties"]["BucketName"]["Fn::Sub"][0]
-        .as_str()
-        .unwrap()
-        .starts_with("ocsf-staging-"));
+    assert!(
+        t["Resources"]["StagingBucket"]["Properties"]["BucketName"]["Fn::Sub"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("ocsf-staging-")
+    );
 }
 
 #[test]
@@ -102,7 +147,11 @@ fn iam_allows_no_wildcard_actions() {
     let t = template();
     let mut statements = Vec::new();
     for (name, role) in resources_of(&t, "AWS::IAM::Role") {
-        for pol in role["Properties"]["Policies"].as_array().into_iter().flatten() {
+        for pol in role["Properties"]["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             // Conditional policies are Fn::If [cond, policy, NoValue].
             let pol = pol.get("Fn::If").map_or(pol, |i| &i[1]);
             for st in pol["PolicyDocument"]["Statement"].as_array().unwrap() {
@@ -126,13 +175,24 @@ fn iam_allows_no_wildcard_actions() {
         }
         assert_ne!(st["Resource"], "*", "{role}: {st}");
     }
-    let write = statements.iter().find(|(_, s)| s["Sid"] == "WriteCustomSourceObjects").unwrap();
-    assert!(write.1["Resource"]["Fn::Sub"].as_str().unwrap().ends_with("/ext/*"));
+    let write = statements
+        .iter()
+        .find(|(_, s)| s["Sid"] == "WriteCustomSourceObjects")
+        .unwrap();
+    assert!(
+        write.1["Resource"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with("/ext/*")
+    );
 }
 
 #[test]
 fn kinesis_agent_output_is_what_the_sysmon_mapping_reads() {
-    let cfg: Value = serde_json::from_slice(&std::fs::read(repo().join("kinesis_agent_configuration.json")).unwrap()).unwrap();
+    let cfg: Value = serde_json::from_slice(
+        &std::fs::read(repo().join("kinesis_agent_configuration.json")).unwrap(),
+    )
+    .unwrap();
     let source = &cfg["Sources"][0];
     assert_eq!(source["SourceType"], "WindowsEventLogSource");
     assert_eq!(source["LogName"], "Microsoft-Windows-Sysmon/Operational");
@@ -147,7 +207,10 @@ fn kinesis_agent_output_is_what_the_sysmon_mapping_reads() {
     let t = template();
     for field in ["StreamName", "RoleARN"] {
         let placeholder = sink[field].as_str().unwrap().trim_matches(['<', '>']);
-        assert!(t["Outputs"].get(placeholder).is_some(), "{field} placeholder {placeholder} is no output");
+        assert!(
+            t["Outputs"].get(placeholder).is_some(),
+            "{field} placeholder {placeholder} is no output"
+        );
     }
     // ObjectDecoration "k={...};k2=...;" adds these keys to every record.
     let decoration: Vec<String> = sink["ObjectDecoration"]
@@ -161,8 +224,16 @@ fn kinesis_agent_output_is_what_the_sysmon_mapping_reads() {
 
     // The fixture has exactly the agent's WindowsEventLogSource fields plus the decoration.
     let mut expected: BTreeSet<String> = [
-        "EventId", "Description", "LevelDisplayName", "LogName", "MachineName", "ProviderName",
-        "TimeCreated", "Index", "UserName", "Keywords",
+        "EventId",
+        "Description",
+        "LevelDisplayName",
+        "LogName",
+        "MachineName",
+        "ProviderName",
+        "TimeCreated",
+        "Index",
+        "UserName",
+        "Keywords",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -170,7 +241,10 @@ fn kinesis_agent_output_is_what_the_sysmon_mapping_reads() {
     expected.extend(decoration.iter().cloned());
     let fixture = repo().join("tests/fixtures/windows-sysmon/kinesis-agent-sysmon.jsonl");
     let text = std::fs::read_to_string(&fixture).unwrap();
-    let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     for r in &records {
         let keys: BTreeSet<String> = r.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, expected);
@@ -181,7 +255,11 @@ fn kinesis_agent_output_is_what_the_sysmon_mapping_reads() {
     let mut batch = Batch::new(src, "agent", defaults()).with_preview(records.len());
     batch.add_input("agent", None, text.as_bytes()).unwrap();
     let (preview, _) = batch.preview();
-    assert_eq!(preview.len(), records.len(), "one preview entry per record, in order");
+    assert_eq!(
+        preview.len(),
+        records.len(),
+        "one preview entry per record, in order"
+    );
     let mut mapped = 0;
     for (v, r) in preview.iter().zip(&records) {
         if v.get("dead_letter").is_some() {

@@ -45,7 +45,10 @@ fn start_moto() -> Moto {
     // Ready when it accepts connections.
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "moto_server did not start"
+        );
         std::thread::yield_now();
     }
     Moto {
@@ -78,12 +81,18 @@ fn object_to_notification_to_queue_to_handler_to_lake() {
     let key = "AWSLogs/123456789012/network-firewall/flow/us-east-1/2024/03/05/edge fw.log.gz";
     flow(ep, &["put", "ocsf-staging", key, fixture.to_str().unwrap()]);
     // The test event from saving the configuration, then the object's notification.
-    let msgs: Vec<Value> = serde_json::from_str(&flow(ep, &["receive", "staging-events", "2"])).unwrap();
-    assert!(msgs.iter().any(|m| m["body"].as_str().unwrap().contains("ObjectCreated")), "{msgs:?}");
+    let msgs: Vec<Value> =
+        serde_json::from_str(&flow(ep, &["receive", "staging-events", "2"])).unwrap();
+    assert!(
+        msgs.iter()
+            .any(|m| m["body"].as_str().unwrap().contains("ObjectCreated")),
+        "{msgs:?}"
+    );
 
     // The SQS → Lambda envelope, in the shape of the real capture.
     let template: Value = serde_json::from_slice(
-        &std::fs::read(shared().join("samples/lambda-events/powertools-python__s3SqsEvent.json")).unwrap(),
+        &std::fs::read(shared().join("samples/lambda-events/powertools-python__s3SqsEvent.json"))
+            .unwrap(),
     )
     .unwrap();
     let records: Vec<Value> = msgs
@@ -99,10 +108,20 @@ fn object_to_notification_to_queue_to_handler_to_lake() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let event = dir.path().join("event.json");
-    std::fs::write(&event, serde_json::to_vec(&json!({"Records": records})).unwrap()).unwrap();
+    std::fs::write(
+        &event,
+        serde_json::to_vec(&json!({"Records": records})).unwrap(),
+    )
+    .unwrap();
 
     let out = Command::new(env!("CARGO_BIN_EXE_ocsf-transform"))
-        .args(["invoke", "--event", event.to_str().unwrap(), "--lake", "s3://lake/"])
+        .args([
+            "invoke",
+            "--event",
+            event.to_str().unwrap(),
+            "--lake",
+            "s3://lake/",
+        ])
         .env("AWS_ENDPOINT_URL", ep)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -116,7 +135,10 @@ fn object_to_notification_to_queue_to_handler_to_lake() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let response: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(response["batchItemFailures"], json!([]), "{stderr}");
-    assert!(stderr.contains("source aws-network-firewall: 3 events in"), "{stderr}");
+    assert!(
+        stderr.contains("source aws-network-firewall: 3 events in"),
+        "{stderr}"
+    );
 
     let lake = dir.path().join("lake");
     flow(ep, &["download", "lake", lake.to_str().unwrap()]);
@@ -125,6 +147,12 @@ fn object_to_notification_to_queue_to_handler_to_lake() {
     assert!(check["rows"].as_u64().unwrap() >= 1);
     assert_eq!(check["distinct_uids"], check["rows"]);
     let keys = crate::support::files_under(&lake);
-    assert!(keys.iter().all(|k| k.display().to_string().contains("/ext/aws-network-firewall/network_activity/region=")
-        && k.display().to_string().contains("/accountId=123456789012/")), "{keys:?}");
+    assert!(
+        keys.iter().all(|k| k
+            .display()
+            .to_string()
+            .contains("/ext/aws-network-firewall/network_activity/region=")
+            && k.display().to_string().contains("/accountId=123456789012/")),
+        "{keys:?}"
+    );
 }

@@ -68,7 +68,9 @@ fn kinesis_event(stream: &str, payloads: &[Vec<u8>], first_seq: u128) -> Value {
             r["kinesis"]["data"] = json!(base64::engine::general_purpose::STANDARD.encode(data));
             r["kinesis"]["sequenceNumber"] = json!(seq);
             r["eventID"] = json!(format!("shardId-000000000003:{seq}"));
-            r["eventSourceARN"] = json!(format!("arn:aws:kinesis:eu-west-1:{ACCOUNT}:stream/{stream}"));
+            r["eventSourceARN"] = json!(format!(
+                "arn:aws:kinesis:eu-west-1:{ACCOUNT}:stream/{stream}"
+            ));
             r
         })
         .collect();
@@ -110,7 +112,9 @@ fn dead_letter_lines(dir: &Path) -> Vec<Value> {
 }
 
 fn failures(h: &Handler, event: Value) -> Vec<String> {
-    let (resp, _) = h.handle(serde_json::to_vec(&event).unwrap(), &invocation()).expect("handled");
+    let (resp, _) = h
+        .handle(serde_json::to_vec(&event).unwrap(), &invocation())
+        .expect("handled");
     resp.batch_item_failures
         .into_iter()
         .map(|f| f.item_identifier)
@@ -125,28 +129,61 @@ fn sqs_notifications_of_every_shape_reach_the_lake() {
     // A key with a space and a plus, which S3 notifications encode as `+` and `%2B`.
     let fw_key = "AWSLogs/123456789012/network-firewall/flow/eu-west-1/edge fw+1.log.gz";
     s3.put(STAGING, fw_key, std::fs::read(&fw).unwrap());
-    s3.put(STAGING, "alb-logs/shop.log.gz", std::fs::read(&alb).unwrap());
+    s3.put(
+        STAGING,
+        "alb-logs/shop.log.gz",
+        std::fs::read(&alb).unwrap(),
+    );
     s3.put(STAGING, "alb-logs/empty.log", Vec::new());
 
     let sns = json!({"Type": "Notification", "MessageId": "m", "Message": notification(STAGING, "alb-logs/shop.log.gz", "e2")}).to_string();
-    let mut eventbridge = sample("powertools-python__s3EventBridgeNotificationObjectCreatedEvent.json");
+    let mut eventbridge =
+        sample("powertools-python__s3EventBridgeNotificationObjectCreatedEvent.json");
     eventbridge["detail"]["bucket"]["name"] = json!(STAGING);
     eventbridge["detail"]["object"]["key"] = json!("alb-logs/empty.log");
-    let test_event = std::fs::read_to_string(shared().join("samples/lambda-events/aws-s3-userguide__s3-testevent.json")).unwrap();
+    let test_event = std::fs::read_to_string(
+        shared().join("samples/lambda-events/aws-s3-userguide__s3-testevent.json"),
+    )
+    .unwrap();
     let event = sqs_event(&[
-        ("m-fw".into(), notification(STAGING, "AWSLogs/123456789012/network-firewall/flow/eu-west-1/edge+fw%2B1.log.gz", "e1")),
+        (
+            "m-fw".into(),
+            notification(
+                STAGING,
+                "AWSLogs/123456789012/network-firewall/flow/eu-west-1/edge+fw%2B1.log.gz",
+                "e1",
+            ),
+        ),
         ("m-sns".into(), sns),
         ("m-eb".into(), eventbridge.to_string()),
         ("m-test".into(), test_event),
-        ("m-missing".into(), notification(STAGING, "alb-logs/deleted-before-read.log", "e3")),
-        ("m-unrouted".into(), notification(STAGING, "elsewhere/x.log", "e4")),
+        (
+            "m-missing".into(),
+            notification(STAGING, "alb-logs/deleted-before-read.log", "e3"),
+        ),
+        (
+            "m-unrouted".into(),
+            notification(STAGING, "elsewhere/x.log", "e4"),
+        ),
         ("m-junk".into(), "this is not a notification".into()),
-        ("m-own".into(), notification(STAGING, "ocsf-dead-letter/unrouted/s3-0.jsonl", "e5")),
+        (
+            "m-own".into(),
+            notification(STAGING, "ocsf-dead-letter/unrouted/s3-0.jsonl", "e5"),
+        ),
     ]);
     let h = s3.handler(shipped(), 3, &[]);
-    let (resp, report) = h.handle(serde_json::to_vec(&event).unwrap(), &invocation()).unwrap();
-    assert!(resp.batch_item_failures.is_empty(), "{resp:?} {:?}", report.failures);
-    assert_eq!(report.acknowledged, 2, "the s3:TestEvent and our own dead letters");
+    let (resp, report) = h
+        .handle(serde_json::to_vec(&event).unwrap(), &invocation())
+        .unwrap();
+    assert!(
+        resp.batch_item_failures.is_empty(),
+        "{resp:?} {:?}",
+        report.failures
+    );
+    assert_eq!(
+        report.acknowledged, 2,
+        "the s3:TestEvent and our own dead letters"
+    );
     assert_eq!(report.objects_read, 5);
 
     let lake = s3.bucket_dir("lake");
@@ -159,8 +196,19 @@ fn sqs_notifications_of_every_shape_reach_the_lake() {
     assert_eq!(check["rows"], fw_rows + alb_rows);
     assert_eq!(check["distinct_uids"], check["rows"]);
     // accountId from the AWSLogs/<account>/ key; the ALB objects have none, so the function's.
-    assert!(written.iter().any(|k| k.starts_with("ext/aws-network-firewall/") && k.contains("accountId=123456789012/")), "{written:?}");
-    assert!(written.iter().any(|k| k.starts_with("ext/aws-alb/") && k.contains(&format!("accountId={ACCOUNT}/")) && k.contains("region=eu-west-1/")), "{written:?}");
+    assert!(
+        written
+            .iter()
+            .any(|k| k.starts_with("ext/aws-network-firewall/")
+                && k.contains("accountId=123456789012/")),
+        "{written:?}"
+    );
+    assert!(
+        written.iter().any(|k| k.starts_with("ext/aws-alb/")
+            && k.contains(&format!("accountId={ACCOUNT}/"))
+            && k.contains("region=eu-west-1/")),
+        "{written:?}"
+    );
 
     // Dead letters: the deleted object, the unrouted one and the junk message, with reasons.
     let mut dl = dead_letter_lines(&s3.bucket_dir(STAGING).join("ocsf-dead-letter"));
@@ -169,25 +217,49 @@ fn sqs_notifications_of_every_shape_reach_the_lake() {
     dl.extend(dead_letter_lines(&lake.join("ocsf-dead-letter")));
     let reasons: Vec<(&str, &str)> = dl
         .iter()
-        .map(|d| (d["reason"]["kind"].as_str().unwrap(), d["origin"]["input"].as_str().unwrap()))
+        .map(|d| {
+            (
+                d["reason"]["kind"].as_str().unwrap(),
+                d["origin"]["input"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert!(reasons.contains(&("read_error", "s3://ocsf-staging/alb-logs/deleted-before-read.log")), "{reasons:?}");
-    assert!(reasons.contains(&("no_source", "s3://ocsf-staging/elsewhere/x.log")), "{reasons:?}");
-    assert!(reasons.iter().any(|(k, i)| *k == "unrecognised_message" && i.ends_with("/m-junk")), "{reasons:?}");
-    let junk = dl.iter().find(|d| d["reason"]["kind"] == "unrecognised_message").unwrap();
+    assert!(
+        reasons.contains(&(
+            "read_error",
+            "s3://ocsf-staging/alb-logs/deleted-before-read.log"
+        )),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&("no_source", "s3://ocsf-staging/elsewhere/x.log")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(k, i)| *k == "unrecognised_message" && i.ends_with("/m-junk")),
+        "{reasons:?}"
+    );
+    let junk = dl
+        .iter()
+        .find(|d| d["reason"]["kind"] == "unrecognised_message")
+        .unwrap();
     assert_eq!(junk["raw"], "this is not a notification");
 
     // A redelivery of the same messages overwrites: same objects, same rows.
-    let before = objects(&s3.root.path().to_path_buf());
+    let before = objects(s3.root.path());
     assert!(failures(&h, event).is_empty());
-    assert_eq!(objects(&s3.root.path().to_path_buf()), before);
+    assert_eq!(objects(s3.root.path()), before);
     assert_eq!(ocsf_check(&lake)["rows"], check["rows"]);
 }
 
 #[test]
 fn kinesis_records_and_cloudwatch_logs_payloads() {
     let s3 = S3::start(&["lake", "dead"]);
-    let sysmon = lines(&crate::support::repo().join("tests/fixtures/windows-sysmon/kinesis-agent-sysmon.jsonl"));
+    let sysmon = lines(
+        &crate::support::repo().join("tests/fixtures/windows-sysmon/kinesis-agent-sysmon.jsonl"),
+    );
     // Half the events as plain records, the other half inside one CloudWatch Logs payload,
     // plus a control message and a record no source reads.
     let (plain, in_cwl) = sysmon.split_at(sysmon.len() / 2);
@@ -201,8 +273,14 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     payloads.push(gzip(cwl.to_string().as_bytes()));
     payloads.push(gzip(control.to_string().as_bytes()));
     let event = kinesis_event("sysmon-log-collection", &payloads, 1000);
-    let h = s3.handler(shipped(), 3, &[("OCSF_DEAD_LETTER_LOCATION", "s3://dead/letters")]);
-    let (resp, report) = h.handle(serde_json::to_vec(&event).unwrap(), &invocation()).unwrap();
+    let h = s3.handler(
+        shipped(),
+        3,
+        &[("OCSF_DEAD_LETTER_LOCATION", "s3://dead/letters")],
+    );
+    let (resp, report) = h
+        .handle(serde_json::to_vec(&event).unwrap(), &invocation())
+        .unwrap();
     assert!(resp.batch_item_failures.is_empty(), "{:?}", report.failures);
     assert_eq!(report.acknowledged, 1);
     let stats = &report.sources["windows-sysmon"];
@@ -213,30 +291,99 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     assert_eq!(check["rows"], stats.written());
     assert_eq!(check["distinct_uids"], check["rows"]);
     let names = objects(&lake);
-    assert!(names.iter().all(|k| k.starts_with("ext/windows-sysmon/") && k.contains("kinesis-shardId-000000000003-1000")), "{names:?}");
+    assert!(
+        names.iter().all(|k| k.starts_with("ext/windows-sysmon/")
+            && k.contains("kinesis-shardId-000000000003-1000")),
+        "{names:?}"
+    );
     let dl = dead_letter_lines(&s3.bucket_dir("dead"));
     assert_eq!(dl.len() as u64, stats.dead());
 
+    // A real CloudWatch Logs → Kinesis capture: its log events belong to no configured source,
+    // so each is a dead letter, none retried.
+    let capture = sample("powertools-python__kinesisStreamCloudWatchLogsEvent.json");
+    let (resp, report) = h
+        .handle(serde_json::to_vec(&capture).unwrap(), &invocation())
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+    let unrouted = &report.sources["unrouted"];
+    assert!(
+        unrouted.dead_lettered["no_source"] >= capture["Records"].as_array().unwrap().len() as u64
+    );
+    assert_eq!(unrouted.events_in, unrouted.dead());
+
     // An unknown stream whose records name no source: dead letters, nothing retried.
     let other = kinesis_event("other-stream", &[b"{\"hello\": 1}".to_vec()], 5000);
-    let (resp, report) = h.handle(serde_json::to_vec(&other).unwrap(), &invocation()).unwrap();
+    let (resp, report) = h
+        .handle(serde_json::to_vec(&other).unwrap(), &invocation())
+        .unwrap();
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(report.sources["unrouted"].dead_lettered["no_source"], 1);
+}
+
+#[test]
+fn direct_s3_invocation_fails_whole_when_a_retry_can_help() {
+    let s3 = S3::start(&["lake", STAGING]);
+    let alb = crate::support::repo().join("tests/fixtures/aws-alb/shop-alb.log.gz");
+    s3.put(
+        STAGING,
+        "alb-logs/direct.log.gz",
+        std::fs::read(&alb).unwrap(),
+    );
+    let event: Value =
+        serde_json::from_str(&notification(STAGING, "alb-logs/direct.log.gz", "d1")).unwrap();
+    let h = s3.handler(shipped(), 1, &[]);
+    let (resp, report) = h
+        .handle(serde_json::to_vec(&event).unwrap(), &invocation())
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+    assert!(report.sources["aws-alb"].written() > 0);
+    // With every request failing there is no partial response to give: the invocation fails.
+    let failing = s3.handler(shipped(), 1, &[]);
+    s3.faults.on.store(true, Ordering::SeqCst);
+    let mut errors = 0;
+    for _ in 0..2 {
+        if failing
+            .handle(serde_json::to_vec(&event).unwrap(), &invocation())
+            .is_err()
+        {
+            errors += 1;
+        }
+    }
+    s3.faults.on.store(false, Ordering::SeqCst);
+    assert!(
+        errors >= 1,
+        "a 503 or dropped connection on the GET fails the invocation"
+    );
 }
 
 #[test]
 fn out_of_time_reports_the_rest_without_starting_it() {
     let s3 = S3::start(&["lake", STAGING]);
     let h = s3.handler(shipped(), 3, &[("OCSF_TIME_RESERVE_SECONDS", "30")]);
-    let short = Invocation::new("t", "arn:aws:lambda:eu-west-1:444455556666:function:f", Duration::from_secs(5));
+    let short = Invocation::new(
+        "t",
+        "arn:aws:lambda:eu-west-1:444455556666:function:f",
+        Duration::from_secs(5),
+    );
     let event = sqs_event(&[
         ("a".into(), notification(STAGING, "alb-logs/a.log", "1")),
         ("b".into(), notification(STAGING, "alb-logs/b.log", "2")),
     ]);
-    let (resp, _) = h.handle(serde_json::to_vec(&event).unwrap(), &short).unwrap();
-    let ids: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    let (resp, _) = h
+        .handle(serde_json::to_vec(&event).unwrap(), &short)
+        .unwrap();
+    let ids: Vec<_> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     assert_eq!(ids, ["a", "b"]);
-    let k = kinesis_event("sysmon-log-collection", &[b"{}".to_vec(), b"{}".to_vec()], 77);
+    let k = kinesis_event(
+        "sysmon-log-collection",
+        &[b"{}".to_vec(), b"{}".to_vec()],
+        77,
+    );
     let (resp, _) = h.handle(serde_json::to_vec(&k).unwrap(), &short).unwrap();
     assert_eq!(resp.batch_item_failures[0].item_identifier, "77");
     assert!(objects(&s3.bucket_dir("lake")).is_empty());
@@ -245,10 +392,13 @@ fn out_of_time_reports_the_rest_without_starting_it() {
 /// Inputs for the fault test: the shared Network Firewall and ALB samples, one object each.
 fn sample_inputs() -> Vec<(PathBuf, &'static str)> {
     let mut out = Vec::new();
-    for (dir, prefix) in [("aws-network-firewall", "aws-nfw/"), ("aws-alb", "alb-logs/")] {
+    for (dir, prefix) in [
+        ("aws-network-firewall", "aws-nfw/"),
+        ("aws-alb", "alb-logs/"),
+    ] {
         for e in std::fs::read_dir(shared().join("samples").join(dir)).unwrap() {
             let p = e.unwrap().path();
-            if p.is_file() && !p.extension().is_some_and(|x| x == "gz") {
+            if p.is_file() && p.extension().is_none_or(|x| x != "gz") {
                 out.push((p, prefix));
             }
         }
@@ -267,10 +417,13 @@ fn s3_faults_fail_only_their_items_and_a_retry_completes_exactly_once() {
     for (i, (p, prefix)) in inputs.iter().enumerate() {
         let key = format!("{prefix}{}", p.file_name().unwrap().to_string_lossy());
         s3.put(STAGING, &key, std::fs::read(p).unwrap());
-        bodies.push((format!("msg-{i}"), notification(STAGING, &key, &format!("etag{i}"))));
+        bodies.push((
+            format!("msg-{i}"),
+            notification(STAGING, &key, &format!("etag{i}")),
+        ));
         // What the engine makes of the same bytes, for the exactly-once check.
         let src = catalog.source_for_object(STAGING, &key).unwrap();
-        let out = crate::support::run(&catalog, &src.name, "expect", &[p.clone()]);
+        let out = crate::support::run(&catalog, &src.name, "expect", std::slice::from_ref(p));
         expect_rows += out.stats.written();
         expect_dead += out.stats.dead();
     }
@@ -283,10 +436,17 @@ fn s3_faults_fail_only_their_items_and_a_retry_completes_exactly_once() {
     let failed = failures(&h, event.clone());
     s3.faults.on.store(false, Ordering::SeqCst);
     assert!(s3.faults.injected.load(Ordering::SeqCst) > 0);
-    assert!(!failed.is_empty() && failed.len() < bodies.len(), "{failed:?}");
+    assert!(
+        !failed.is_empty() && failed.len() < bodies.len(),
+        "{failed:?}"
+    );
 
     // Lambda redelivers only the failed messages.
-    let retry: Vec<(String, String)> = bodies.iter().filter(|(id, _)| failed.contains(id)).cloned().collect();
+    let retry: Vec<(String, String)> = bodies
+        .iter()
+        .filter(|(id, _)| failed.contains(id))
+        .cloned()
+        .collect();
     assert!(failures(&h, sqs_event(&retry)).is_empty());
 
     let check = ocsf_check(&s3.bucket_dir("lake"));
@@ -297,7 +457,9 @@ fn s3_faults_fail_only_their_items_and_a_retry_completes_exactly_once() {
     assert_eq!(dl.len() as u64, expect_dead);
 
     // Kinesis: a failed PUT fails the batch from its first record; the retry overwrites.
-    let sysmon = lines(&crate::support::repo().join("tests/fixtures/windows-sysmon/kinesis-agent-sysmon.jsonl"));
+    let sysmon = lines(
+        &crate::support::repo().join("tests/fixtures/windows-sysmon/kinesis-agent-sysmon.jsonl"),
+    );
     let kev = kinesis_event("sysmon-log-collection", &sysmon, 9000);
     s3.faults.on.store(true, Ordering::SeqCst);
     let mut first = failures(&h, kev.clone());

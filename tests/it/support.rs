@@ -50,7 +50,7 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Run `source` over `inputs` and return the output (nothing written).
-pub fn run<'a>(catalog: &'a Catalog, source: &str, name: &str, inputs: &[PathBuf]) -> BatchOutput {
+pub fn run(catalog: &Catalog, source: &str, name: &str, inputs: &[PathBuf]) -> BatchOutput {
     let src = catalog
         .source(source)
         .unwrap_or_else(|| panic!("source {source}"));
