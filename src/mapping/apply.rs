@@ -194,6 +194,14 @@ impl<'a> Eval<'a> {
             ValueSource::Coalesce(items) => items
                 .iter()
                 .find_map(|s| self.source(s).filter(|v| !is_absent(v))),
+            // Not hexadecimal: the value goes on as it is, to be typed (or kept in `unmapped`).
+            ValueSource::Hex(inner) => {
+                self.source(inner)
+                    .map(|v| match v.as_str().and_then(parse_hex) {
+                        Some(n) => Cow::Owned(Value::from(n)),
+                        None => v,
+                    })
+            }
         }
     }
 
@@ -483,5 +491,29 @@ fn validate_struct(
             },
             st.just_one.join(", ")
         ));
+    }
+}
+
+/// `1b`, `0x1B` → 27.
+fn parse_hex(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let digits = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    i64::from_str_radix(digits, 16).ok()
+}
+
+#[cfg(test)]
+mod hex_tests {
+    #[test]
+    fn reads_hex_strings_only() {
+        assert_eq!(super::parse_hex("1b"), Some(27));
+        assert_eq!(super::parse_hex("0x02"), Some(2));
+        assert_eq!(super::parse_hex("syn"), None);
+        assert_eq!(super::parse_hex(""), None);
     }
 }

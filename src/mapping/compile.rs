@@ -26,6 +26,8 @@ pub enum ValueSource {
         other: Option<Value>,
     },
     Coalesce(Vec<ValueSource>),
+    /// A hexadecimal string (`1b`, `0x1B`) read as an integer (e.g. TCP flags).
+    Hex(Box<ValueSource>),
 }
 
 /// How to build one member of a record, against the shape at the same position.
@@ -368,7 +370,10 @@ fn literal_profiles(tmpl: &Map<String, Value>) -> Option<Vec<String>> {
 
 fn is_block(m: &Map<String, Value>) -> bool {
     m.len() == 1
-        && (m.contains_key("enum") || m.contains_key("literal") || m.contains_key("coalesce"))
+        && (m.contains_key("enum")
+            || m.contains_key("literal")
+            || m.contains_key("coalesce")
+            || m.contains_key("hex"))
 }
 
 fn scalar_shape(schema: &Schema, attr: &Attribute) -> Scalar {
@@ -731,6 +736,10 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
         Value::Object(m) if m.contains_key("literal") && m.len() == 1 => {
             Some(ValueSource::Literal(m["literal"].clone()))
         }
+        Value::Object(m) if m.contains_key("hex") && m.len() == 1 => {
+            value_source(ctx, &m["hex"], &format!("{ptr}/hex"))
+                .map(|s| ValueSource::Hex(Box::new(s)))
+        }
         Value::Object(m) if m.contains_key("coalesce") && m.len() == 1 => {
             let Some(items) = m["coalesce"].as_array() else {
                 ctx.diag(
@@ -817,7 +826,7 @@ fn lint_literals(
             }
             return;
         }
-        ValueSource::Path(_) => return,
+        ValueSource::Path(_) | ValueSource::Hex(_) => return,
     };
     for (p, v) in lits {
         if path == "metadata.version" {
