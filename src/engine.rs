@@ -2,6 +2,7 @@
 //! region, eventDay) → Parquet objects sorted by time, plus dead letters and counts.
 //! Object names come from the batch name, so re-running the same input overwrites.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -106,7 +107,20 @@ struct GroupKey {
     class: usize,
     account: String,
     region: String,
-    day: String,
+    /// UTC days since 1970-01-01.
+    day: i64,
+}
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// Add to a counter without allocating its key once it exists.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(v) => *v += n,
+        None => {
+            map.insert(key.to_string(), n);
+        }
+    }
 }
 
 /// A failure storing an object; `retryable` says whether trying again may help.
@@ -133,8 +147,10 @@ pub struct Batch<'a> {
     parts: u32,
     dead_bytes: usize,
     dead_letter_prefix: String,
-    defaults: PartitionDefaults,
-    groups: BTreeMap<GroupKey, RecordColumns>,
+    defaults: std::sync::Arc<PartitionDefaults>,
+    /// Few groups per batch: found by a linear scan, the last one used checked first.
+    groups: Vec<(GroupKey, RecordColumns)>,
+    last_group: usize,
     dead: Vec<DeadLetter>,
     pub stats: Stats,
     /// When set, the OCSF JSON of the first events (or their dead-letter reasons) is kept here.
@@ -142,8 +158,23 @@ pub struct Batch<'a> {
 }
 
 fn uid_for(input: &str, position: u64) -> String {
-    let h = xxhash_rust::xxh3::xxh3_128(format!("{input}\u{1f}{position}").as_bytes());
-    let b = h.to_be_bytes();
+    // The hash of `<input>\x1f<position in decimal>`, streamed without building that string.
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut p = position;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (p % 10) as u8;
+        p /= 10;
+        if p == 0 {
+            break;
+        }
+    }
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(input.as_bytes());
+    h.update(&[0x1f]);
+    h.update(&digits[i..]);
+    let b = h.digest128().to_be_bytes();
     format!(
         "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
         u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
@@ -169,8 +200,9 @@ impl<'a> Batch<'a> {
             parts: 0,
             dead_bytes: 0,
             dead_letter_prefix: "dead-letter".into(),
-            defaults,
-            groups: BTreeMap::new(),
+            defaults: std::sync::Arc::new(defaults),
+            groups: Vec::new(),
+            last_group: 0,
             dead: Vec::new(),
             stats: Stats::default(),
             preview: None,
@@ -359,11 +391,7 @@ impl<'a> Batch<'a> {
         message: String,
         raw: String,
     ) {
-        *self
-            .stats
-            .dead_lettered
-            .entry(kind.to_string())
-            .or_default() += 1;
+        bump(&mut self.stats.dead_lettered, kind, 1);
         self.capture(|| serde_json::json!({"dead_letter": {"input": input, "position": position, "kind": kind, "message": message}}));
         tracing::debug!(source = %self.source.name, input, position, reason = kind, "dead letter");
         self.dead_bytes += raw.len() + message.len() + 128;
@@ -412,11 +440,12 @@ impl<'a> Batch<'a> {
                 self.push_dead(input, position, reason.kind, reason.message, r);
             }
             MapOutcome::Mapped(rec) => {
-                let partitions = self
-                    .partition(&self.source.account, &event, key, &self.defaults.account)
+                let source = self.source;
+                let defaults = std::sync::Arc::clone(&self.defaults);
+                let partitions = Self::partition(&source.account, &event, key, &defaults.account)
                     .map_err(|m| format!("accountId: {m}"))
                     .and_then(|a| {
-                        self.partition(&self.source.region, &event, key, &self.defaults.region)
+                        Self::partition(&source.region, &event, key, &defaults.region)
                             .map(|r| (a, r))
                             .map_err(|m| format!("region: {m}"))
                     });
@@ -434,75 +463,76 @@ impl<'a> Batch<'a> {
                 };
                 let class = &self.source.mapping.classes[rec.class];
                 if rec.warnings.unconvertible > 0 {
-                    *self
-                        .stats
-                        .warnings
-                        .entry("unconvertible_value".into())
-                        .or_default() += rec.warnings.unconvertible as u64;
+                    bump(
+                        &mut self.stats.warnings,
+                        "unconvertible_value",
+                        rec.warnings.unconvertible as u64,
+                    );
                 }
                 if rec.warnings.overridden > 0 {
-                    *self
-                        .stats
-                        .warnings
-                        .entry("derived_value_overrode_mapping".into())
-                        .or_default() += rec.warnings.overridden as u64;
+                    bump(
+                        &mut self.stats.warnings,
+                        "derived_value_overrode_mapping",
+                        rec.warnings.overridden as u64,
+                    );
                 }
-                *self
-                    .stats
-                    .rows_written
-                    .entry(class.name.clone())
-                    .or_default() += 1;
+                bump(&mut self.stats.rows_written, &class.name, 1);
                 if self.preview.is_some() {
                     let shape = crate::mapping::Shape::Struct(class.shape.clone());
                     let json = crate::mapping::Val::Struct(rec.root.clone()).to_json(&shape);
                     self.capture(|| json);
                 }
-                let gk = GroupKey {
-                    class: rec.class,
-                    account,
-                    region,
-                    day: event_day(rec.time),
+                let day = rec.time.div_euclid(MS_PER_DAY);
+                let same = |k: &GroupKey| {
+                    k.class == rec.class
+                        && k.day == day
+                        && k.account == account
+                        && k.region == region
                 };
-                self.groups
-                    .entry(gk)
-                    .or_insert_with(|| RecordColumns::new(&class.shape))
-                    .append(&rec.root);
+                let idx = match self.groups.get(self.last_group) {
+                    Some((k, _)) if same(k) => self.last_group,
+                    _ => match self.groups.iter().position(|(k, _)| same(k)) {
+                        Some(i) => i,
+                        None => {
+                            let k = GroupKey {
+                                class: rec.class,
+                                account: account.into_owned(),
+                                region: region.into_owned(),
+                                day,
+                            };
+                            self.groups.push((k, RecordColumns::new(&class.shape)));
+                            self.groups.len() - 1
+                        }
+                    },
+                };
+                self.last_group = idx;
+                self.groups[idx].1.append(&rec.root);
             }
         }
     }
 
-    fn partition(
-        &self,
-        rule: &PartitionRule,
+    fn partition<'s>(
+        rule: &'s PartitionRule,
         event: &Value,
-        key: Option<&str>,
-        default: &str,
-    ) -> Result<String, String> {
+        key: Option<&'s str>,
+        default: &'s str,
+    ) -> Result<Cow<'s, str>, String> {
         match rule {
-            PartitionRule::Default => Ok(default.to_string()),
-            PartitionRule::Fixed(s) => Ok(s.clone()),
+            PartitionRule::Default => Ok(Cow::Borrowed(default)),
+            PartitionRule::Fixed(s) => Ok(Cow::Borrowed(s)),
             PartitionRule::Path(p) => p
                 .eval(event)
-                .map(|v| raw_text(&v))
+                .map(|v| Cow::Owned(raw_text(&v)))
                 .ok_or_else(|| format!("`{}` is absent", p.as_str())),
-            PartitionRule::KeyRegex(re) => match key {
-                Some(k) => Ok(re
-                    .captures(k)
-                    .and_then(|c| c.get(1))
-                    .map(|m| m.as_str().to_string())
-                    .unwrap_or_else(|| default.to_string())),
-                None => Ok(default.to_string()),
-            },
+            PartitionRule::KeyRegex(re) => Ok(key
+                .and_then(|k| re.captures(k).and_then(|c| c.get(1)))
+                .map_or(Cow::Borrowed(default), |m| Cow::Borrowed(m.as_str()))),
         }
     }
 
     /// Approximate bytes of buffered rows and dead letters.
     pub fn buffered_bytes(&self) -> usize {
-        self.groups
-            .values()
-            .map(RecordColumns::memory)
-            .sum::<usize>()
-            + self.dead_bytes
+        self.groups.iter().map(|(_, c)| c.memory()).sum::<usize>() + self.dead_bytes
     }
 
     /// Hand everything buffered to the sink as part objects when over budget.
@@ -537,14 +567,16 @@ impl<'a> Batch<'a> {
 
     fn encode_groups(&mut self, name: &str) -> Result<Vec<OutputObject>, EncodeError> {
         let mut objects = Vec::new();
-        let groups = std::mem::take(&mut self.groups);
+        let mut groups = std::mem::take(&mut self.groups);
+        self.last_group = 0;
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
         for (gk, mut cols) in groups {
             let class = &self.source.mapping.classes[gk.class];
             let key = object_key(
                 &self.source.locations[gk.class],
                 &gk.region,
                 &gk.account,
-                &gk.day,
+                &event_day(gk.day * MS_PER_DAY),
                 name,
             );
             let rows = cols.rows() as u64;
