@@ -12,9 +12,27 @@ pub enum TimeFormat {
     /// Epoch seconds (the reference's `epoch`).
     EpochSeconds,
     EpochMillis,
-    /// A chrono strftime format (converted from Python's where they differ).
-    Strftime(String),
+    /// A chrono strftime format (converted from Python's where they differ). `iso` when the
+    /// format is one of the RFC 3339 relatives, which the fast parser reads exactly.
+    Strftime {
+        format: String,
+        iso: bool,
+    },
 }
+
+/// Formats that write `YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|offset]`, read by `parse_iso_like`.
+const ISO_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M:%S%:z",
+    "%Y-%m-%dT%H:%M:%S%.f%:z",
+];
 
 impl TimeFormat {
     pub fn from_spec(spec: Option<&str>) -> TimeFormat {
@@ -22,7 +40,11 @@ impl TimeFormat {
             None | Some("") | Some("auto") => TimeFormat::Auto,
             Some("epoch") | Some("epoch_s") | Some("epoch_seconds") => TimeFormat::EpochSeconds,
             Some("epoch_ms") | Some("epoch_millis") => TimeFormat::EpochMillis,
-            Some(f) => TimeFormat::Strftime(f.replace(".%f", "%.f")),
+            Some(f) => {
+                let format = f.replace(".%f", "%.f");
+                let iso = ISO_FORMATS.contains(&format.as_str());
+                TimeFormat::Strftime { format, iso }
+            }
         }
     }
 }
@@ -41,8 +63,11 @@ pub fn parse_time_str(s: &str, fmt: &TimeFormat) -> Option<i64> {
                 return Some(f.round() as i64);
             }
         }
-        TimeFormat::Strftime(f) => {
-            if let Some(ms) = parse_strftime(s, f) {
+        TimeFormat::Strftime { format, iso } => {
+            if *iso && let Some(ms) = parse_iso_like(s.as_bytes()) {
+                return Some(ms);
+            }
+            if let Some(ms) = parse_strftime(s, format) {
                 return Some(ms);
             }
         }
@@ -209,5 +234,34 @@ mod tests {
             Some(971211336000)
         );
         assert_eq!(event_day(1696377022438), "20231003");
+    }
+
+    #[test]
+    fn iso_formats_take_the_fast_path_with_the_same_result() {
+        for (spec, text) in [
+            ("%Y-%m-%d %H:%M:%S.%f", "2024-03-05 10:15:02.114"),
+            ("%Y-%m-%dT%H:%M:%S.%fZ", "2024-03-05T10:15:02.114000Z"),
+        ] {
+            let f = TimeFormat::from_spec(Some(spec));
+            assert!(
+                matches!(f, TimeFormat::Strftime { iso: true, .. }),
+                "{spec}"
+            );
+            let TimeFormat::Strftime { format, .. } = &f else {
+                unreachable!()
+            };
+            assert_eq!(
+                parse_time_str(text, &f),
+                parse_strftime(text, format),
+                "{spec}"
+            );
+            assert_eq!(parse_time_str(text, &f), Some(1_709_633_702_114));
+        }
+        let f = TimeFormat::from_spec(Some("%d/%m/%Y %H:%M"));
+        assert!(matches!(f, TimeFormat::Strftime { iso: false, .. }));
+        assert_eq!(
+            parse_time_str("05/03/2024 10:15", &f),
+            Some(1_709_633_700_000)
+        );
     }
 }
