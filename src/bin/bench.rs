@@ -2,7 +2,7 @@
 //! generated input, printed beside parsing the same bytes alone (serde_json for JSON sources,
 //! the format's line parser for text), and the ratio of the two.
 //!
-//!     cargo run --release --bin ocsf-bench -- [MEGABYTES]
+//!     cargo run --release --bin ocsf-bench -- [MEGABYTES] [SOURCE]
 
 use std::io::Read;
 use std::time::Instant;
@@ -41,7 +41,11 @@ fn main() {
         "{:<22} {:>10} {:>12} {:>10} {:>12} {:>10} {:>7}",
         "source", "events", "parse ev/s", "parse MB/s", "e2e ev/s", "e2e MB/s", "ratio"
     );
+    let only = std::env::args().nth(2);
     for source in ["windows-sysmon", "aws-network-firewall", "aws-alb"] {
+        if only.as_deref().is_some_and(|o| o != source) {
+            continue;
+        }
         let src = catalog.source(source).expect("source");
         let lines = fixture_lines(source);
         let mut input = Vec::with_capacity(mb << 20);
