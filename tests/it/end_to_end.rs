@@ -127,7 +127,10 @@ fn object_to_notification_to_queue_to_handler_to_lake() {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
         // The lake is written through a provider role assumed with an external ID (moto's STS).
-        .env("OCSF_PROVIDER_ROLE_ARN", "arn:aws:iam::123456789012:role/security-lake-provider")
+        .env(
+            "OCSF_PROVIDER_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/security-lake-provider",
+        )
         .env("OCSF_PROVIDER_EXTERNAL_ID", "test-external-id")
         .env_remove("AWS_PROFILE")
         .env_remove("OCSF_CONFIG")

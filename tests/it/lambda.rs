@@ -312,6 +312,20 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     );
     assert_eq!(unrouted.events_in, unrouted.dead());
 
+    // A stream no source lists: the record's metadata field (`source`) names its source.
+    let mut tagged: Value = serde_json::from_slice(&sysmon[0]).unwrap();
+    tagged["source"] = json!("windows-sysmon");
+    let routed = kinesis_event(
+        "shared-stream",
+        &[serde_json::to_vec(&tagged).unwrap()],
+        7000,
+    );
+    let (resp, report) = h
+        .handle(serde_json::to_vec(&routed).unwrap(), &invocation())
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(report.sources["windows-sysmon"].events_in, 1);
+
     // An unknown stream whose records name no source: dead letters, nothing retried.
     let other = kinesis_event("other-stream", &[b"{\"hello\": 1}".to_vec()], 5000);
     let (resp, report) = h
