@@ -3,9 +3,10 @@
 //!
 //! Runs on a blocking thread; S3 calls block on the runtime handle held by the store.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
@@ -135,13 +136,13 @@ impl Handler {
             Trigger::Sqs(s) => (trigger.name(), s.records.len()),
             Trigger::S3(v) => (trigger.name(), v["Records"].as_array().map_or(0, Vec::len)),
         };
-        let report = RefCell::new(Report::new(name, items));
+        let report = Mutex::new(Report::new(name, items));
         let result = match trigger {
             Trigger::Kinesis(k) => Ok(self.kinesis(k, inv, &report)),
             Trigger::Sqs(s) => Ok(self.sqs(s, inv, &report)),
             Trigger::S3(v) => self.direct_s3(&v, inv, &report),
         };
-        let mut report = report.into_inner();
+        let mut report = report.into_inner().expect("report lock");
         let duration_ms = started.elapsed().as_millis() as u64;
         if let Ok(r) = &result {
             report.failed_items = r.len();
@@ -187,7 +188,7 @@ impl Handler {
         source: &str,
         o: OutputObject,
         dl: &S3Location,
-        report: &RefCell<Report>,
+        report: &Mutex<Report>,
     ) -> Result<(), StoreError> {
         let bytes = o.body.len();
         if o.class.is_empty() {
@@ -197,7 +198,10 @@ impl Handler {
             self.store
                 .put(true, &self.settings.lake.bucket, &key, o.body)?;
         }
-        report.borrow_mut().wrote(source, &o.class, bytes);
+        report
+            .lock()
+            .expect("report lock")
+            .wrote(source, &o.class, bytes);
         Ok(())
     }
 
@@ -207,7 +211,8 @@ impl Handler {
         name: String,
         inv: &Invocation,
         dl: &'a S3Location,
-        report: &'a RefCell<Report>,
+        report: &'a Mutex<Report>,
+        budget: usize,
     ) -> Batch<'a> {
         let defaults = PartitionDefaults {
             account: inv.account.clone(),
@@ -216,7 +221,7 @@ impl Handler {
         Batch::new(source, name, defaults)
             .with_dead_letter_prefix(dl.prefix.clone())
             .with_sink(
-                self.settings.buffer_bytes,
+                budget,
                 Box::new(move |o| {
                     self.store_object(&source.name, o, dl, report)
                         .map_err(|e| SinkError {
@@ -232,7 +237,7 @@ impl Handler {
         &self,
         batch: Batch<'_>,
         dl: &S3Location,
-        report: &RefCell<Report>,
+        report: &Mutex<Report>,
     ) -> Result<(), Retryable> {
         let source = batch.source().name.clone();
         let out = batch
@@ -241,7 +246,10 @@ impl Handler {
         for o in out.objects.into_iter().chain(out.dead_letters) {
             self.store_object(&source, o, dl, report)?;
         }
-        report.borrow_mut().add_stats(&source, &out.stats);
+        report
+            .lock()
+            .expect("report lock")
+            .add_stats(&source, &out.stats);
         Ok(())
     }
 
@@ -251,7 +259,7 @@ impl Handler {
         letters: Vec<DeadLetter>,
         name: &str,
         dl: &S3Location,
-        report: &RefCell<Report>,
+        report: &Mutex<Report>,
     ) -> Result<(), Retryable> {
         if letters.is_empty() {
             return Ok(());
@@ -269,7 +277,7 @@ impl Handler {
         let key = dead_letter_key(&dl.prefix, UNROUTED, name);
         let bytes = body.len();
         self.store.put(false, &dl.bucket, &key, body)?;
-        let mut r = report.borrow_mut();
+        let mut r = report.lock().expect("report lock");
         r.wrote(UNROUTED, "", bytes);
         r.add_stats(UNROUTED, &stats);
         Ok(())
@@ -298,24 +306,47 @@ impl Handler {
 
     // ---- SQS (S3 notifications) ----
 
-    fn sqs(&self, ev: SqsEvent, inv: &Invocation, report: &RefCell<Report>) -> Vec<String> {
-        let mut failed = Vec::new();
-        for msg in &ev.records {
-            let id = msg.message_id.clone().unwrap_or_default();
-            if self.out_of_time(inv) {
-                report.borrow_mut().failure(format!(
-                    "message {id}: not started, the invocation is about to time out"
-                ));
-                failed.push(id);
-                continue;
+    /// Messages are handled by up to `concurrency` threads (S3 latency, not CPU, bounds small
+    /// objects); the answer lists failed messages in the event's order.
+    fn sqs(&self, ev: SqsEvent, inv: &Invocation, report: &Mutex<Report>) -> Vec<String> {
+        let records = &ev.records;
+        let next = AtomicUsize::new(0);
+        let failed: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
+        let workers = self.settings.concurrency.clamp(1, records.len().max(1));
+        let budget = self.settings.buffer_bytes / workers;
+        let work = || {
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(msg) = records.get(i) else { break };
+                let id = msg.message_id.clone().unwrap_or_default();
+                let outcome = if self.out_of_time(inv) {
+                    Err("not started, the invocation is about to time out".to_string())
+                } else {
+                    self.message(msg, &id, inv, report, budget)
+                        .map_err(|Retryable(e)| e)
+                };
+                if let Err(e) = outcome {
+                    tracing::warn!(message_id = %id, error = %e, "message will be retried");
+                    report
+                        .lock()
+                        .expect("report lock")
+                        .failure(format!("message {id}: {e}"));
+                    failed.lock().expect("failures lock").push((i, id));
+                }
             }
-            if let Err(Retryable(e)) = self.message(msg, &id, inv, report) {
-                tracing::warn!(message_id = %id, error = %e, "message will be retried");
-                report.borrow_mut().failure(format!("message {id}: {e}"));
-                failed.push(id);
-            }
+        };
+        if workers == 1 {
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(work);
+                }
+            });
         }
-        failed
+        let mut failed = failed.into_inner().expect("failures lock");
+        failed.sort();
+        failed.into_iter().map(|(_, id)| id).collect()
     }
 
     fn message(
@@ -323,12 +354,13 @@ impl Handler {
         msg: &SqsMessage,
         id: &str,
         inv: &Invocation,
-        report: &RefCell<Report>,
+        report: &Mutex<Report>,
+        budget: usize,
     ) -> Result<(), Retryable> {
         let body = msg.body.as_deref().unwrap_or("");
         match parse_body(body) {
             Body::Test => {
-                report.borrow_mut().acknowledged += 1;
+                report.lock().expect("report lock").acknowledged += 1;
                 Ok(())
             }
             Body::Unrecognised(reason) => {
@@ -349,9 +381,9 @@ impl Handler {
                 self.store_unrouted(vec![letter], &name, &self.dead_letter_home(None), report)
             }
             Body::Objects { objects, skipped } => {
-                report.borrow_mut().acknowledged += skipped;
+                report.lock().expect("report lock").acknowledged += skipped;
                 for o in &objects {
-                    self.object(o, inv, report)?;
+                    self.object(o, inv, report, budget)?;
                 }
                 Ok(())
             }
@@ -362,16 +394,17 @@ impl Handler {
         &self,
         o: &ObjectRef,
         inv: &Invocation,
-        report: &RefCell<Report>,
+        report: &Mutex<Report>,
+        budget: usize,
     ) -> Result<(), Retryable> {
         let dl = self.dead_letter_home(Some(&o.bucket));
         if o.bucket == dl.bucket && o.key.starts_with(&dl.prefix) {
             // Our own dead letters, announced by the same bucket's notifications: reading them
             // would write dead letters about dead letters, forever.
-            report.borrow_mut().acknowledged += 1;
+            report.lock().expect("report lock").acknowledged += 1;
             return Ok(());
         }
-        report.borrow_mut().objects_read += 1;
+        report.lock().expect("report lock").objects_read += 1;
         let url = o.url();
         let Some(source) = self.catalog.source_for_object(&o.bucket, &o.key) else {
             let letter = Self::unrouted_letter(
@@ -385,7 +418,7 @@ impl Handler {
             );
             return self.store_unrouted(vec![letter], &o.batch_name(), &dl, report);
         };
-        let mut batch = self.new_batch(source, o.batch_name(), inv, &dl, report);
+        let mut batch = self.new_batch(source, o.batch_name(), inv, &dl, report, budget);
         match self.store.open(&o.bucket, &o.key, o.version_id.as_deref()) {
             Ok((reader, _len)) => {
                 let stop_at = inv
@@ -423,17 +456,17 @@ impl Handler {
         &self,
         v: &Value,
         inv: &Invocation,
-        report: &RefCell<Report>,
+        report: &Mutex<Report>,
     ) -> Result<Vec<String>, HandlerError> {
         let Body::Objects { objects, skipped } = parse_event(v) else {
             return Err(
                 TriggerError::Unsupported("aws:s3 event without object records".into()).into(),
             );
         };
-        report.borrow_mut().acknowledged += skipped;
+        report.lock().expect("report lock").acknowledged += skipped;
         let mut errors = Vec::new();
         for o in &objects {
-            if let Err(Retryable(e)) = self.object(o, inv, report) {
+            if let Err(Retryable(e)) = self.object(o, inv, report, self.settings.buffer_bytes) {
                 errors.push(e);
             }
         }
@@ -450,7 +483,7 @@ impl Handler {
     /// number; a write failure reports that first record, so Lambda retries from there and
     /// the retry overwrites the same objects. Running out of time reports the first record
     /// not yet read, after the records before it are stored.
-    fn kinesis(&self, ev: KinesisEvent, inv: &Invocation, report: &RefCell<Report>) -> Vec<String> {
+    fn kinesis(&self, ev: KinesisEvent, inv: &Invocation, report: &Mutex<Report>) -> Vec<String> {
         let Some(first) = ev.records.first() else {
             return Vec::new();
         };
@@ -481,7 +514,7 @@ impl Handler {
             let events: Vec<(u64, Vec<u8>)> = if data.starts_with(&[0x1f, 0x8b]) {
                 match super::cloudwatch_logs::decode(&data) {
                     Ok(super::cloudwatch_logs::Payload::Control) => {
-                        report.borrow_mut().acknowledged += 1;
+                        report.lock().expect("report lock").acknowledged += 1;
                         continue;
                     }
                     Ok(super::cloudwatch_logs::Payload::Data(msgs)) => msgs
@@ -519,9 +552,16 @@ impl Handler {
                     ));
                     continue;
                 };
-                let batch = batches
-                    .entry(source.name.clone())
-                    .or_insert_with(|| self.new_batch(source, name.clone(), inv, &dl, report));
+                let batch = batches.entry(source.name.clone()).or_insert_with(|| {
+                    self.new_batch(
+                        source,
+                        name.clone(),
+                        inv,
+                        &dl,
+                        report,
+                        self.settings.buffer_bytes,
+                    )
+                });
                 if let Err(e) = batch.add_record(&input, pos, &bytes, None) {
                     failure = Some(e.message);
                     break;
@@ -547,12 +587,13 @@ impl Handler {
         if let Some(e) = failure {
             tracing::warn!(shard = %shard, sequence_number = %first_seq, error = %e, "batch output not stored; Lambda retries from its first record");
             report
-                .borrow_mut()
+                .lock()
+                .expect("report lock")
                 .failure(format!("{shard} from {first_seq}: {e}"));
             return vec![first_seq];
         }
         if let Some(seq) = stopped_at {
-            report.borrow_mut().failure(format!(
+            report.lock().expect("report lock").failure(format!(
                 "{shard} from {seq}: not started, the invocation is about to time out"
             ));
             return vec![seq];

@@ -13,6 +13,7 @@ pub const CONFIG: &str = "OCSF_CONFIG";
 pub const BUFFER_MB: &str = "OCSF_BUFFER_MB";
 pub const TIME_RESERVE_SECONDS: &str = "OCSF_TIME_RESERVE_SECONDS";
 pub const METRICS_NAMESPACE: &str = "OCSF_METRICS_NAMESPACE";
+pub const CONCURRENCY: &str = "OCSF_CONCURRENCY";
 
 /// Every variable above, for checks against the deployment template.
 pub const ENV_NAMES: &[&str] = &[
@@ -24,6 +25,7 @@ pub const ENV_NAMES: &[&str] = &[
     BUFFER_MB,
     TIME_RESERVE_SECONDS,
     METRICS_NAMESPACE,
+    CONCURRENCY,
 ];
 
 /// Where dead letters go when OCSF_DEAD_LETTER_LOCATION is not set: this prefix of the bucket the
@@ -87,11 +89,14 @@ pub struct Settings {
     pub provider_external_id: Option<String>,
     /// A sources config file; the one built into the binary when unset.
     pub config: Option<PathBuf>,
-    /// Buffered rows per batch before they are written out as part objects.
+    /// Buffered rows per batch before they are written out as part objects (OCSF_BUFFER_MB
+    /// shared among the concurrent inputs).
     pub buffer_bytes: usize,
     /// Stop starting new work when less than this is left of the invocation.
     pub time_reserve: Duration,
     pub metrics_namespace: String,
+    /// SQS messages handled at once in one invocation; the buffer is shared among them.
+    pub concurrency: usize,
 }
 
 impl Settings {
@@ -136,6 +141,7 @@ impl Settings {
                 reason: "expected a role ARN".into(),
             });
         }
+        let concurrency = number(CONCURRENCY, 4)?.clamp(1, 64) as usize;
         Ok(Settings {
             lake,
             dead_letters,
@@ -145,6 +151,7 @@ impl Settings {
             buffer_bytes: (number(BUFFER_MB, 32)?.max(1) as usize) << 20,
             time_reserve: Duration::from_secs(number(TIME_RESERVE_SECONDS, 10)?),
             metrics_namespace: get(METRICS_NAMESPACE).unwrap_or_else(|| "OcsfTransform".into()),
+            concurrency,
         })
     }
 }
@@ -167,6 +174,7 @@ mod tests {
             (LAKE_LOCATION, "s3://lake-bucket"),
             (DEAD_LETTER_LOCATION, "s3://staging/dl//"),
             (BUFFER_MB, "8"),
+            (CONCURRENCY, "2"),
         ])
         .unwrap();
         assert_eq!(s.lake.bucket, "lake-bucket");
@@ -174,6 +182,7 @@ mod tests {
         let dl = s.dead_letters.unwrap();
         assert_eq!(dl.key("a/b.jsonl"), "dl/a/b.jsonl");
         assert_eq!(s.buffer_bytes, 8 << 20);
+        assert_eq!(s.concurrency, 2);
         assert_eq!(s.time_reserve, Duration::from_secs(10));
     }
 

@@ -445,7 +445,8 @@ fn s3_faults_fail_only_their_items_and_a_retry_completes_exactly_once() {
     let event = sqs_event(&bodies);
 
     // One attempt per request, so every injected fault reaches the handler.
-    let h = s3.handler(shipped(), 1, &[]);
+    // One message at a time, so the fault pattern meets the requests in a fixed order.
+    let h = s3.handler(shipped(), 1, &[("OCSF_CONCURRENCY", "1")]);
     s3.faults.on.store(true, Ordering::SeqCst);
     let failed = failures(&h, event.clone());
     s3.faults.on.store(false, Ordering::SeqCst);
