@@ -175,6 +175,27 @@ fn iam_allows_no_wildcard_actions() {
         }
         assert_ne!(st["Resource"], "*", "{role}: {st}");
     }
+    // The hosts' agent may only put records.
+    let agent_actions: BTreeSet<String> = statements
+        .iter()
+        .filter(|(role, s)| role.as_str() == "KinesisAgentRole" && s["Effect"] == "Allow")
+        .flat_map(|(_, s)| match &s["Action"] {
+            Value::String(a) => vec![a.clone()],
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => vec![],
+        })
+        .filter(|a| a.starts_with("kinesis:"))
+        .collect();
+    assert_eq!(
+        agent_actions,
+        BTreeSet::from([
+            "kinesis:PutRecord".to_string(),
+            "kinesis:PutRecords".to_string()
+        ])
+    );
     let write = statements
         .iter()
         .find(|(_, s)| s["Sid"] == "WriteCustomSourceObjects")
