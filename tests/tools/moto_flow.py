@@ -7,6 +7,8 @@
   moto_flow.py ENDPOINT put BUCKET KEY FILE         upload a file
   moto_flow.py ENDPOINT receive QUEUE N             receive until N messages have arrived (or the
                                                     queue stays empty); print them as JSON
+  moto_flow.py ENDPOINT event QUEUE N               receive like `receive`, and print the messages as
+                                                    the SQS event Lambda would be invoked with
   moto_flow.py ENDPOINT download BUCKET DIR         copy every object of a bucket into DIR
 """
 import json
@@ -49,17 +51,37 @@ def main():
         bucket, key, path = args
         with open(path, "rb") as f:
             s3.put_object(Bucket=bucket, Key=key, Body=f.read())
-    elif cmd == "receive":
+    elif cmd in ("receive", "event"):
         queue, n = args[0], int(args[1])
         url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         got = []
         while len(got) < n:
-            resp = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            resp = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+            )
             msgs = resp.get("Messages", [])
             if not msgs:
                 break
             got.extend(msgs)
-        print(json.dumps([{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"]} for m in got]))
+        if cmd == "receive":
+            print(json.dumps([{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"]} for m in got]))
+        else:
+            records = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": m.get("MD5OfBody", ""),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn,
+                    "awsRegion": REGION,
+                }
+                for m in got
+            ]
+            print(json.dumps({"Records": records}, indent=2))
     elif cmd == "download":
         bucket, out = args
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
