@@ -200,12 +200,23 @@ fn iam_allows_no_wildcard_actions() {
         .iter()
         .find(|(_, s)| s["Sid"] == "WriteCustomSourceObjects")
         .unwrap();
-    assert!(
-        write.1["Resource"]["Fn::Sub"]
-            .as_str()
-            .unwrap()
-            .ends_with("/ext/*")
-    );
+    // The function writes exactly under the custom sources the shipped config writes.
+    let granted: BTreeSet<String> = write.1["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let arn = r["Fn::Sub"].as_str().unwrap();
+            let (_, prefix) = arn.split_once("}/").unwrap();
+            prefix.to_string()
+        })
+        .collect();
+    let (sources, _) = ocsf_transform::custom_source::plan(&shipped());
+    let needed: BTreeSet<String> = sources
+        .iter()
+        .map(|cs| format!("ext/{}/*", cs.name))
+        .collect();
+    assert_eq!(granted, needed);
 }
 
 #[test]
