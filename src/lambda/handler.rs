@@ -418,7 +418,28 @@ impl Handler {
             );
             return self.store_unrouted(vec![letter], &o.batch_name(), &dl, report);
         };
-        let mut batch = self.new_batch(source, o.batch_name(), inv, &dl, report, budget);
+        let started = Instant::now();
+        let result = self.read_object(o, source, inv, &dl, report, budget);
+        report.lock().expect("report lock").source_done(
+            &source.name,
+            started.elapsed(),
+            result.is_err(),
+        );
+        result
+    }
+
+    /// Read one routed object through the engine and store what it produced.
+    fn read_object(
+        &self,
+        o: &ObjectRef,
+        source: &Source,
+        inv: &Invocation,
+        dl: &S3Location,
+        report: &Mutex<Report>,
+        budget: usize,
+    ) -> Result<(), Retryable> {
+        let url = o.url();
+        let mut batch = self.new_batch(source, o.batch_name(), inv, dl, report, budget);
         match self.store.open(&o.bucket, &o.key, o.version_id.as_deref()) {
             Ok((reader, _len)) => {
                 let stop_at = inv
@@ -449,7 +470,7 @@ impl Handler {
             }
             Err(e) => return Err(e.into()),
         }
-        self.finish_batch(batch, &dl, report)
+        self.finish_batch(batch, dl, report)
     }
 
     fn direct_s3(
@@ -493,6 +514,7 @@ impl Handler {
         let arn = first.event_source_arn.clone().unwrap_or_default();
         let stream = arn.rsplit('/').next().unwrap_or("stream").to_string();
         let name = format!("kinesis-{shard}-{first_seq}");
+        let started = Instant::now();
         let dl = self.dead_letter_home(None);
         let mut batches: BTreeMap<String, Batch<'_>> = BTreeMap::new();
         let mut unrouted = Vec::new();
@@ -571,6 +593,7 @@ impl Handler {
                 break;
             }
         }
+        let sources: Vec<String> = batches.keys().cloned().collect();
         if failure.is_none() {
             for (_, batch) in std::mem::take(&mut batches) {
                 if let Err(Retryable(e)) = self.finish_batch(batch, &dl, report) {
@@ -583,6 +606,13 @@ impl Handler {
             && let Err(Retryable(e)) = self.store_unrouted(unrouted, &name, &dl, report)
         {
             failure = Some(e);
+        }
+        {
+            // The sources of one batch are read together: each is charged the batch's time.
+            let mut r = report.lock().expect("report lock");
+            for name in &sources {
+                r.source_done(name, started.elapsed(), failure.is_some());
+            }
         }
         if let Some(e) = failure {
             tracing::warn!(shard = %shard, sequence_number = %first_seq, error = %e, "batch output not stored; Lambda retries from its first record");

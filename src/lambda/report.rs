@@ -24,6 +24,9 @@ pub struct Report {
     pub objects_written: u64,
     /// The first few failures a retry may fix, for the log.
     pub failures: Vec<String>,
+    /// Per source: inputs that failed with a retryable error, and time spent on its inputs.
+    pub source_failures: BTreeMap<String, u64>,
+    pub source_ms: BTreeMap<String, u64>,
 }
 
 const KEEP_FAILURES: usize = 10;
@@ -57,6 +60,15 @@ impl Report {
             .entry(class.to_string())
             .or_default() += bytes as u64;
         self.objects_written += 1;
+    }
+
+    /// One input of `source` finished (or failed) after `took`.
+    pub fn source_done(&mut self, source: &str, took: std::time::Duration, failed: bool) {
+        *self.source_ms.entry(source.to_string()).or_default() += took.as_millis() as u64;
+        if failed {
+            *self.source_failures.entry(source.to_string()).or_default() += 1;
+        }
+        self.sources.entry(source.to_string()).or_default();
     }
 
     pub fn failure(&mut self, what: String) {
@@ -128,6 +140,16 @@ impl Report {
                     ("Ignored", "Count", stats.ignored),
                     ("Warnings", "Count", stats.warnings.values().sum()),
                     ("BytesIn", "Bytes", stats.bytes_in),
+                    (
+                        "FailedItems",
+                        "Count",
+                        self.source_failures.get(source).copied().unwrap_or(0),
+                    ),
+                    (
+                        "Duration",
+                        "Milliseconds",
+                        self.source_ms.get(source).copied().unwrap_or(0),
+                    ),
                 ],
                 json!({"Source": source}),
             ));
@@ -193,6 +215,7 @@ mod tests {
         r.wrote("fw", "network_activity", 100);
         r.wrote("fw", "", 10);
         r.failed_items = 1;
+        r.source_done("fw", std::time::Duration::from_millis(7), true);
         let docs = r.emf("Ns", 5, 1_700_000_000_000);
         for d in &docs {
             let cw = &d["_aws"]["CloudWatchMetrics"][0];
@@ -214,6 +237,12 @@ mod tests {
         assert_eq!(dl["BytesWritten"], 10);
         let reason = docs.iter().find(|d| d["Reason"] == "parse_error").unwrap();
         assert_eq!(reason["DeadLettered"], 1);
+        let per_source = docs
+            .iter()
+            .find(|d| d["Source"] == "fw" && d.get("Class").is_none() && d.get("Reason").is_none())
+            .unwrap();
+        assert_eq!(per_source["FailedItems"], 1);
+        assert_eq!(per_source["Duration"], 7);
         let inv = docs.iter().find(|d| d["Trigger"] == "sqs").unwrap();
         assert_eq!(inv["FailedItems"], 1);
     }
