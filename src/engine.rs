@@ -16,7 +16,7 @@ use crate::mapping::MapOutcome;
 use crate::mapping::convert::raw_text;
 use crate::mapping::time::event_day;
 use crate::output::columns::RecordColumns;
-use crate::output::dead_letter::{DeadLetter, Origin, Reason, dead_letter_key, encode_lines};
+use crate::output::dead_letter::{DeadLetter, dead_letter_key, encode_lines};
 use crate::output::lake::object_key;
 use crate::output::parquet_file::{encode, sort_by_time};
 
@@ -395,18 +395,8 @@ impl<'a> Batch<'a> {
         self.capture(|| serde_json::json!({"dead_letter": {"input": input, "position": position, "kind": kind, "message": message}}));
         tracing::debug!(source = %self.source.name, input, position, reason = kind, "dead letter");
         self.dead_bytes += raw.len() + message.len() + 128;
-        self.dead.push(DeadLetter {
-            source: self.source.name.clone(),
-            origin: Origin {
-                input: input.to_string(),
-                position,
-            },
-            reason: Reason {
-                kind: kind.to_string(),
-                message,
-            },
-            raw,
-        });
+        let letter = DeadLetter::new(&self.source.name, input, position, kind, message, raw);
+        self.dead.push(letter);
     }
 
     /// Add one event (or a record that failed to parse, with the reason).

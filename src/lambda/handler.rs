@@ -21,7 +21,7 @@ use super::store::{Store, StoreError};
 use super::trigger::{Trigger, TriggerError, classify};
 use crate::catalog::{Catalog, Source};
 use crate::engine::{Batch, InputError, OutputObject, PartitionDefaults, SinkError};
-use crate::output::dead_letter::{DeadLetter, Origin, Reason, dead_letter_key, encode_lines};
+use crate::output::dead_letter::{DeadLetter, dead_letter_key, encode_lines};
 
 /// What Lambda needs to know about this invocation.
 #[derive(Debug, Clone)]
@@ -290,18 +290,7 @@ impl Handler {
         message: String,
         raw: String,
     ) -> DeadLetter {
-        DeadLetter {
-            source: UNROUTED.to_string(),
-            origin: Origin {
-                input: input.to_string(),
-                position,
-            },
-            reason: Reason {
-                kind: kind.to_string(),
-                message,
-            },
-            raw,
-        }
+        DeadLetter::new(UNROUTED, input, position, kind, message, raw)
     }
 
     // ---- SQS (S3 notifications) ----

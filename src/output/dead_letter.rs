@@ -12,6 +12,30 @@ pub struct DeadLetter {
     pub raw: String,
 }
 
+impl DeadLetter {
+    pub fn new(
+        source: &str,
+        input: &str,
+        position: u64,
+        kind: &str,
+        message: String,
+        raw: String,
+    ) -> DeadLetter {
+        DeadLetter {
+            source: source.to_string(),
+            origin: Origin {
+                input: input.to_string(),
+                position,
+            },
+            reason: Reason {
+                kind: kind.to_string(),
+                message,
+            },
+            raw,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Origin {
     pub input: String,
