@@ -283,16 +283,6 @@ impl Handler {
         Ok(())
     }
 
-    fn unrouted_letter(
-        input: &str,
-        position: u64,
-        kind: &str,
-        message: String,
-        raw: String,
-    ) -> DeadLetter {
-        DeadLetter::new(UNROUTED, input, position, kind, message, raw)
-    }
-
     // ---- SQS (S3 notifications) ----
 
     /// Messages are handled by up to `concurrency` threads (S3 latency, not CPU, bounds small
@@ -359,7 +349,8 @@ impl Handler {
                     .and_then(|a| a.rsplit(':').next())
                     .unwrap_or("sqs");
                 let input = format!("sqs:{queue}/{id}");
-                let letter = Self::unrouted_letter(
+                let letter = DeadLetter::new(
+                    UNROUTED,
                     &input,
                     1,
                     "unrecognised_message",
@@ -396,7 +387,8 @@ impl Handler {
         report.lock().expect("report lock").objects_read += 1;
         let url = o.url();
         let Some(source) = self.catalog.source_for_object(&o.bucket, &o.key) else {
-            let letter = Self::unrouted_letter(
+            let letter = DeadLetter::new(
+                UNROUTED,
                 &url,
                 0,
                 "no_source",
@@ -534,7 +526,8 @@ impl Handler {
                         .map(|(j, m)| (j as u64 + 1, m.into_bytes()))
                         .collect(),
                     Err(msg) => {
-                        unrouted.push(Self::unrouted_letter(
+                        unrouted.push(DeadLetter::new(
+                            UNROUTED,
                             &input,
                             1,
                             "parse_error",
@@ -554,7 +547,8 @@ impl Handler {
                         .and_then(|v| self.catalog.source_for_payload(&v))
                 });
                 let Some(source) = source else {
-                    unrouted.push(Self::unrouted_letter(
+                    unrouted.push(DeadLetter::new(
+                        UNROUTED,
                         &input,
                         pos,
                         "no_source",
