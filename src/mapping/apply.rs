@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::compile::{CompiledClass, CompiledMapping, Plan, ValueSource, match_key};
-use super::convert::{Rejects, convert, flatten_into, is_absent, raw_text};
+use super::convert::{Rejects, convert, flatten_into, is_absent, owned_entries, raw_text};
 use super::shape::{Shape, StructShape};
 use super::time::TimeFormat;
 use super::value::Val;
@@ -39,24 +39,25 @@ pub struct Warnings {
     pub overridden: u32,
 }
 
+/// A record built from one event; its strings borrow from the event and the mapping.
 #[derive(Debug, Clone)]
-pub struct MappedRecord {
+pub struct MappedRecord<'a> {
     pub class: usize,
     pub time: i64,
-    pub root: Vec<Val>,
+    pub root: Vec<Val<'a>>,
     pub warnings: Warnings,
 }
 
 #[derive(Debug)]
-pub enum MapOutcome {
-    Mapped(MappedRecord),
+pub enum MapOutcome<'a> {
+    Mapped(MappedRecord<'a>),
     Ignored,
     Dead(DeadReason),
 }
 
 impl CompiledMapping {
     /// Map one event. `uid` becomes `metadata.uid`.
-    pub fn map_event(&self, event: &Value, uid: &str) -> MapOutcome {
+    pub fn map_event<'a>(&'a self, event: &'a Value, uid: &'a str) -> MapOutcome<'a> {
         let Some(key) = self.matched_field.eval(event).and_then(|v| match_key(&v)) else {
             if let Some(i) = self.default_plan {
                 return match self.map_with(i, event, uid, "<absent>") {
@@ -109,11 +110,17 @@ impl CompiledMapping {
         self.map_with(plan_idx, event, uid, &key)
     }
 
-    fn map_with(&self, plan_idx: usize, event: &Value, uid: &str, key: &str) -> MapOutcome {
+    fn map_with<'a>(
+        &'a self,
+        plan_idx: usize,
+        event: &'a Value,
+        uid: &'a str,
+        key: &str,
+    ) -> MapOutcome<'a> {
         let plan = &self.plans[plan_idx];
         let class = &self.classes[plan.class];
         let mut rejects: Rejects = Vec::new();
-        let mut extras: Vec<(String, String)> = Vec::new();
+        let mut extras: Entries<'a> = Vec::new();
         let mut root = vec![Val::Null; class.shape.fields.len()];
         let ev = Eval {
             event,
@@ -172,11 +179,11 @@ struct Eval<'a> {
     tf: &'a TimeFormat,
 }
 
+/// Entries of a map value (`unmapped`): dotted key → text.
+type Entries<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
 impl<'a> Eval<'a> {
-    fn source<'s>(&self, src: &'s ValueSource) -> Option<Cow<'s, Value>>
-    where
-        'a: 's,
-    {
+    fn source(&self, src: &'a ValueSource) -> Option<Cow<'a, Value>> {
         match src {
             ValueSource::Literal(v) => Some(Cow::Borrowed(v)),
             ValueSource::Path(p) => p.eval(self.event),
@@ -207,15 +214,20 @@ impl<'a> Eval<'a> {
 
     fn eval(
         &self,
-        p: &Plan,
+        p: &'a Plan,
         shape: &Shape,
         rejects: &mut Rejects,
-        extras: &mut Vec<(String, String)>,
-    ) -> Val {
+        extras: &mut Entries<'a>,
+    ) -> Val<'a> {
         match p {
-            Plan::Const(v) => v.clone(),
+            Plan::Const(v) => v.borrowed(),
             Plan::Leaf(src, path) => match self.source(src) {
-                Some(v) if !is_absent(&v) => convert(&v, shape, path, self.tf, rejects),
+                Some(Cow::Borrowed(v)) if !is_absent(v) => {
+                    convert(v, shape, path, self.tf, rejects)
+                }
+                Some(Cow::Owned(v)) if !is_absent(&v) => {
+                    convert(&v, shape, path, self.tf, rejects).into_owned()
+                }
                 _ => Val::Null,
             },
             Plan::Struct(members, width) => {
@@ -245,20 +257,28 @@ impl<'a> Eval<'a> {
         }
     }
 
-    fn map_entries(&self, entries: &[(String, ValueSource)], out: &mut Vec<(String, String)>) {
+    fn map_entries(&self, entries: &'a [(String, ValueSource)], out: &mut Entries<'a>) {
         for (k, src) in entries {
-            if let Some(v) = self.source(src) {
-                match v.as_ref() {
-                    Value::Object(_) => flatten_into(k, &v, out),
-                    Value::Null => {}
-                    other => out.push((k.clone(), raw_text(other))),
+            match self.source(src) {
+                None => {}
+                Some(Cow::Borrowed(Value::String(s))) => {
+                    out.push((Cow::Borrowed(k), Cow::Borrowed(s)))
                 }
+                Some(v) => match v.as_ref() {
+                    Value::Object(_) => {
+                        let mut flat = Vec::new();
+                        flatten_into(k, &v, &mut flat);
+                        out.extend(owned_entries(flat));
+                    }
+                    Value::Null => {}
+                    other => out.push((Cow::Borrowed(k), Cow::Owned(raw_text(other)))),
+                },
             }
         }
     }
 }
 
-fn set_int(slot: &mut Val, value: i64, warnings: &mut Warnings) {
+fn set_int(slot: &mut Val<'_>, value: i64, warnings: &mut Warnings) {
     if let Val::Int(old) = slot
         && *old != value
     {
@@ -267,12 +287,12 @@ fn set_int(slot: &mut Val, value: i64, warnings: &mut Warnings) {
     *slot = Val::Int(value);
 }
 
-fn derive(
-    class: &CompiledClass,
-    root: &mut [Val],
-    uid: &str,
+fn derive<'a>(
+    class: &'a CompiledClass,
+    root: &mut [Val<'a>],
+    uid: &'a str,
     rejects: Rejects,
-    extras: Vec<(String, String)>,
+    extras: Entries<'a>,
     warnings: &mut Warnings,
 ) {
     let idx = &class.idx;
@@ -295,7 +315,7 @@ fn derive(
         .shape
         .as_struct()
         .expect("metadata struct");
-    let mut unmapped_extra: Vec<(String, String)> = Vec::new();
+    let mut unmapped_extra: Entries<'a> = Vec::new();
     if !matches!(root[idx.metadata], Val::Struct(_)) {
         root[idx.metadata] = Val::Struct(vec![Val::Null; meta_shape.fields.len()]);
     }
@@ -305,8 +325,8 @@ fn derive(
         {
             warnings.overridden += 1;
         }
-        meta[idx.meta_version] = Val::Str(crate::ocsf::OCSF_VERSION.to_string());
-        meta[idx.meta_uid] = Val::Str(uid.to_string());
+        meta[idx.meta_version] = Val::text(crate::ocsf::OCSF_VERSION);
+        meta[idx.meta_uid] = Val::text(uid);
         if let Some(pi) = idx.meta_profiles
             && let Val::List(items) = &mut meta[pi]
         {
@@ -315,8 +335,8 @@ fn derive(
                 let ok = p.as_str().is_some_and(|s| known.iter().any(|k| k == s));
                 if !ok {
                     unmapped_extra.push((
-                        "metadata.profiles".into(),
-                        p.as_str().unwrap_or_default().to_string(),
+                        Cow::Borrowed("metadata.profiles"),
+                        Cow::Owned(p.as_str().unwrap_or_default().to_string()),
                     ));
                 }
                 ok
@@ -336,13 +356,14 @@ fn derive(
         Val::Map(e) => e,
         _ => Vec::new(),
     };
+    let rejects = owned_entries(rejects);
     for (k, v) in extras.into_iter().chain(rejects).chain(unmapped_extra) {
         push_unique(&mut entries, k, v);
     }
     root[idx.unmapped] = Val::Map(entries).normalize_empty();
 }
 
-fn push_unique(entries: &mut Vec<(String, String)>, k: String, v: String) {
+fn push_unique<'a>(entries: &mut Entries<'a>, k: Cow<'a, str>, v: Cow<'a, str>) {
     if entries.iter().any(|(ek, ev)| ek == &k && ev == &v) {
         return;
     }
@@ -354,10 +375,10 @@ fn push_unique(entries: &mut Vec<(String, String)>, k: String, v: String) {
     while entries.iter().any(|(ek, _)| ek == &format!("{k}#{n}")) {
         n += 1;
     }
-    entries.push((format!("{k}#{n}"), v));
+    entries.push((Cow::Owned(format!("{k}#{n}")), v));
 }
 
-fn active_profiles(class: &CompiledClass, root: &[Val]) -> Vec<String> {
+fn active_profiles(class: &CompiledClass, root: &[Val<'_>]) -> Vec<String> {
     let (Some(pi), Val::Struct(meta)) = (class.idx.meta_profiles, &root[class.idx.metadata]) else {
         return Vec::new();
     };
@@ -378,9 +399,9 @@ fn profile_active(f: &super::shape::Field, profiles: &[String]) -> bool {
 }
 
 /// Required enums default to 0 (Unknown); enum siblings carry the caption of their id.
-fn fill_struct(
-    st: &StructShape,
-    members: &mut [Val],
+fn fill_struct<'a>(
+    st: &'a StructShape,
+    members: &mut [Val<'a>],
     profiles: &[String],
     warnings: &mut Warnings,
 ) {
@@ -398,7 +419,7 @@ fn fill_struct(
             if let (Val::Int(id), Some(j)) = (&members[i], st.sibling_of[i]) {
                 let id = *id;
                 match (id, &members[j]) {
-                    (99, Val::Null) => members[j] = Val::Str("Other".into()),
+                    (99, Val::Null) => members[j] = Val::text("Other"),
                     (99, _) => {}
                     (_, current) => {
                         if let Some(caption) = info.captions.get(&id) {
@@ -407,7 +428,7 @@ fn fill_struct(
                             {
                                 warnings.overridden += 1;
                             }
-                            members[j] = Val::Str(caption.clone());
+                            members[j] = Val::text(caption);
                         }
                     }
                 }
@@ -431,7 +452,7 @@ fn fill_struct(
 
 fn validate_struct(
     st: &StructShape,
-    members: &[Val],
+    members: &[Val<'_>],
     path: &str,
     profiles: &[String],
     problems: &mut Vec<String>,

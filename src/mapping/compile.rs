@@ -36,7 +36,7 @@ pub enum Plan {
     Struct(Vec<(usize, Plan)>, usize),
     /// A value from the event, converted at run time; the string is its OCSF path.
     Leaf(ValueSource, String),
-    Const(Val),
+    Const(Val<'static>),
     /// An object template for an array attribute: a list of that one object.
     ListOfOne(Box<Plan>),
     /// Entries of a map attribute (`unmapped`): dotted key → value.
@@ -1135,7 +1135,7 @@ fn resolve(ctx: &mut Ctx, d: Draft, shape: &Shape, extra: &mut Vec<(String, Valu
             let mut rejects = Vec::new();
             let val = super::convert::convert(&v, shape, &path, &ctx.time_format, &mut rejects);
             if rejects.is_empty() {
-                Plan::Const(val)
+                Plan::Const(val.into_owned())
             } else {
                 // Kept losslessly: the literal goes to unmapped at run time (already reported).
                 Plan::Leaf(ValueSource::Literal(v), path)

@@ -30,13 +30,13 @@ pub fn raw_text(v: &Value) -> String {
 
 /// Convert `v` to `shape`. Parts that cannot be typed are left null and reported in `rejects`
 /// under their OCSF path.
-pub fn convert(
-    v: &Value,
+pub fn convert<'v>(
+    v: &'v Value,
     shape: &Shape,
     path: &str,
     tf: &TimeFormat,
     rejects: &mut Rejects,
-) -> Val {
+) -> Val<'v> {
     match shape {
         Shape::Scalar(sc) => match convert_scalar(v, sc, tf) {
             Ok(val) => val,
@@ -46,20 +46,26 @@ pub fn convert(
             }
         },
         Shape::List(inner) => {
-            let items: Vec<Cow<Value>> = match v {
-                Value::Array(a) => a.iter().map(Cow::Borrowed).collect(),
+            let out: Vec<Val> = match v {
+                Value::Array(a) => a
+                    .iter()
+                    .filter(|i| !i.is_null())
+                    .map(|i| convert(i, inner, path, tf, rejects))
+                    .filter(|v| !v.is_null())
+                    .collect(),
                 Value::String(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => s
                     .split(',')
-                    .map(|p| Cow::Owned(Value::String(p.trim().to_string())))
+                    .map(|p| {
+                        convert(&Value::String(p.trim().to_string()), inner, path, tf, rejects)
+                            .into_owned()
+                    })
+                    .filter(|v| !v.is_null())
                     .collect(),
-                other => vec![Cow::Borrowed(other)],
+                other => [convert(other, inner, path, tf, rejects)]
+                    .into_iter()
+                    .filter(|v| !v.is_null())
+                    .collect(),
             };
-            let out: Vec<Val> = items
-                .iter()
-                .filter(|i| !i.is_null())
-                .map(|i| convert(i, inner, path, tf, rejects))
-                .filter(|v| !v.is_null())
-                .collect();
             Val::List(out).normalize_empty()
         }
         Shape::Struct(st) => match v {
@@ -73,20 +79,28 @@ pub fn convert(
             Value::Object(m) => {
                 let mut entries = Vec::with_capacity(m.len());
                 flatten_into("", v, &mut entries);
-                Val::Map(entries).normalize_empty()
+                Val::Map(owned_entries(entries)).normalize_empty()
             }
-            other => Val::Map(vec![(String::new(), raw_text(other))]),
+            other => Val::Map(vec![(Cow::Borrowed(""), Cow::Owned(raw_text(other)))]),
         },
     }
 }
 
-fn convert_object(
-    m: &serde_json::Map<String, Value>,
+/// Entries as map values that own their text.
+pub fn owned_entries<'a>(entries: Vec<(String, String)>) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    entries
+        .into_iter()
+        .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+        .collect()
+}
+
+fn convert_object<'v>(
+    m: &'v serde_json::Map<String, Value>,
     st: &StructShape,
     path: &str,
     tf: &TimeFormat,
     rejects: &mut Rejects,
-) -> Val {
+) -> Val<'v> {
     let mut members = vec![Val::Null; st.fields.len()];
     for (k, v) in m {
         if v.is_null() {
@@ -125,7 +139,11 @@ pub fn flatten_into(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-pub fn convert_scalar(v: &Value, sc: &Scalar, tf: &TimeFormat) -> Result<Val, ConvertError> {
+pub fn convert_scalar<'v>(
+    v: &'v Value,
+    sc: &Scalar,
+    tf: &TimeFormat,
+) -> Result<Val<'v>, ConvertError> {
     let bad = || ConvertError(format!("`{}` is not a valid {}", raw_text(v), sc.type_name));
     let val = match sc.prim {
         Primitive::Boolean => match v {
@@ -195,12 +213,12 @@ pub fn convert_scalar(v: &Value, sc: &Scalar, tf: &TimeFormat) -> Result<Val, Co
                 {
                     return Err(bad());
                 }
-                Val::Str(s.clone())
+                Val::text(s)
             }
-            Value::Number(_) | Value::Bool(_) if !sc.is_ip => Val::Str(v.to_string()),
+            Value::Number(_) | Value::Bool(_) if !sc.is_ip => Val::owned(v.to_string()),
             _ => return Err(bad()),
         },
-        Primitive::Json => Val::Str(v.to_string()),
+        Primitive::Json => Val::owned(v.to_string()),
         Primitive::Object => return Err(bad()),
     };
     Ok(val)

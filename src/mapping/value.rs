@@ -1,19 +1,50 @@
-//! A typed OCSF value, built per record against the class shape.
+//! A typed OCSF value, built per record against the class shape. Strings borrow from the event
+//! or the compiled mapping where they can, so building a record copies little.
+
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Val {
+pub enum Val<'a> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
-    List(Vec<Val>),
+    Str(Cow<'a, str>),
+    List(Vec<Val<'a>>),
     /// Members in the order of the struct shape's fields.
-    Struct(Vec<Val>),
-    Map(Vec<(String, String)>),
+    Struct(Vec<Val<'a>>),
+    Map(Vec<(Cow<'a, str>, Cow<'a, str>)>),
 }
 
-impl Val {
+impl<'a> Val<'a> {
+    /// A string value that borrows.
+    pub fn text(s: &'a str) -> Val<'a> {
+        Val::Str(Cow::Borrowed(s))
+    }
+
+    /// A string value that owns.
+    pub fn owned(s: String) -> Val<'a> {
+        Val::Str(Cow::Owned(s))
+    }
+
+    /// The same value, its strings borrowed from `self` (cheap copy of a mapping constant).
+    pub fn borrowed(&self) -> Val<'_> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(*b),
+            Val::Int(i) => Val::Int(*i),
+            Val::Float(f) => Val::Float(*f),
+            Val::Str(s) => Val::Str(Cow::Borrowed(s)),
+            Val::List(l) => Val::List(l.iter().map(Val::borrowed).collect()),
+            Val::Struct(m) => Val::Struct(m.iter().map(Val::borrowed).collect()),
+            Val::Map(e) => Val::Map(
+                e.iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_ref()), Cow::Borrowed(v.as_ref())))
+                    .collect(),
+            ),
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Val::Null)
     }
@@ -32,8 +63,26 @@ impl Val {
         }
     }
 
+    /// The same value owning all its strings.
+    pub fn into_owned(self) -> Val<'static> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(b),
+            Val::Int(i) => Val::Int(i),
+            Val::Float(f) => Val::Float(f),
+            Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
+            Val::List(l) => Val::List(l.into_iter().map(Val::into_owned).collect()),
+            Val::Struct(m) => Val::Struct(m.into_iter().map(Val::into_owned).collect()),
+            Val::Map(e) => Val::Map(
+                e.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+                    .collect(),
+            ),
+        }
+    }
+
     /// An empty struct, list or map counts as absent.
-    pub fn normalize_empty(self) -> Val {
+    pub fn normalize_empty(self) -> Val<'a> {
         match self {
             Val::Struct(ref m) if m.iter().all(Val::is_null) => Val::Null,
             Val::List(ref l) if l.is_empty() => Val::Null,
@@ -53,7 +102,7 @@ impl Val {
             (Val::Float(f), _) => serde_json::Number::from_f64(*f)
                 .map(Value::Number)
                 .unwrap_or(Value::Null),
-            (Val::Str(s), _) => Value::String(s.clone()),
+            (Val::Str(s), _) => Value::String(s.to_string()),
             (Val::List(items), Shape::List(inner)) => {
                 Value::Array(items.iter().map(|v| v.to_json(inner)).collect())
             }
@@ -69,7 +118,7 @@ impl Val {
             (Val::Map(entries), _) => Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
                     .collect(),
             ),
             _ => Value::Null,
