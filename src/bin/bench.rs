@@ -81,6 +81,11 @@ fn main() {
         let e2e_s = t.elapsed().as_secs_f64();
         assert_eq!(parsed, n);
         assert_eq!(out.stats.events_in, n);
+        let phases = if std::env::var_os("OCSF_BENCH_PHASES").is_some() {
+            Some(phase_times(src, &input))
+        } else {
+            None
+        };
         let mbs = input.len() as f64 / 1e6;
         println!(
             "{:<22} {:>10} {:>12.0} {:>10.1} {:>12.0} {:>10.1} {:>6.0}%",
@@ -92,5 +97,63 @@ fn main() {
             mbs / e2e_s,
             100.0 * parse_s / e2e_s
         );
+        if let Some(p) = phases {
+            println!(
+                "  phases, as multiples of parse-only: read+parse {:.2}, map {:.2}, columns {:.2}, sort+encode {:.2}",
+                p[0] / parse_s,
+                p[1] / parse_s,
+                p[2] / parse_s,
+                p[3] / parse_s
+            );
+        }
     }
+}
+
+/// Seconds spent in each stage, run stage by stage over the same bytes: the source's own
+/// parser, mapping to typed records, appending to columns, sorting and encoding Parquet.
+fn phase_times(src: &ocsf_transform::catalog::Source, input: &[u8]) -> [f64; 4] {
+    use ocsf_transform::mapping::MapOutcome;
+    use ocsf_transform::output::RecordColumns;
+    let mut lp = src.parser.lines();
+    let t = Instant::now();
+    let mut events = Vec::new();
+    for line in input.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        if let LineResult::Event(v) = lp.parse(line) {
+            events.push(v);
+        }
+    }
+    let parse = t.elapsed().as_secs_f64();
+    let uid = "00000000-0000-0000-0000-000000000000";
+    let t = Instant::now();
+    let mut mapped = 0usize;
+    for ev in &events {
+        if let MapOutcome::Mapped(r) = src.mapping.map_event(ev, uid) {
+            mapped += r.root.len();
+        }
+    }
+    let map = t.elapsed().as_secs_f64();
+    std::hint::black_box(mapped);
+    let mut cols: Vec<RecordColumns> = src
+        .mapping
+        .classes
+        .iter()
+        .map(|c| RecordColumns::new(&c.shape))
+        .collect();
+    let t = Instant::now();
+    for ev in &events {
+        if let MapOutcome::Mapped(r) = src.mapping.map_event(ev, uid) {
+            cols[r.class].append(&r.root);
+        }
+    }
+    let columns = t.elapsed().as_secs_f64() - map;
+    let t = Instant::now();
+    for c in cols.iter_mut().filter(|c| c.rows() > 0) {
+        let batch = c.finish();
+        let sorted = ocsf_transform::output::parquet_file::sort_by_time(&batch).expect("sort");
+        let body = ocsf_transform::output::parquet_file::encode(sorted.schema(), &[sorted])
+            .expect("encode");
+        std::hint::black_box(body.len());
+    }
+    let encode = t.elapsed().as_secs_f64();
+    [parse, map, columns, encode]
 }

@@ -139,7 +139,7 @@ impl CompiledMapping {
             unconvertible: rejects.len() as u32,
             overridden: 0,
         };
-        derive(class, &mut root, uid, rejects, extras, &mut warnings);
+        let profiles = derive(class, &mut root, uid, rejects, extras, &mut warnings);
         let time = match root[class.idx.time] {
             Val::Int(t) => t,
             _ => {
@@ -152,9 +152,9 @@ impl CompiledMapping {
                 ));
             }
         };
-        let profiles = active_profiles(class, &root);
         let mut problems = Vec::new();
-        validate_struct(&class.shape, &root, "", &profiles, &mut problems);
+        let mut path = String::new();
+        validate_struct(&class.shape, &root, &mut path, &profiles, &mut problems);
         if !problems.is_empty() {
             return MapOutcome::Dead(DeadReason::new(
                 "missing_required",
@@ -294,7 +294,7 @@ fn derive<'a>(
     rejects: Rejects,
     extras: Entries<'a>,
     warnings: &mut Warnings,
-) {
+) -> Vec<&'static str> {
     let idx = &class.idx;
     set_int(&mut root[idx.class_uid], class.uid, warnings);
     set_int(&mut root[idx.category_uid], class.category_uid, warnings);
@@ -361,6 +361,7 @@ fn derive<'a>(
         push_unique(&mut entries, k, v);
     }
     root[idx.unmapped] = Val::Map(entries).normalize_empty();
+    profiles
 }
 
 fn push_unique<'a>(entries: &mut Entries<'a>, k: Cow<'a, str>, v: Cow<'a, str>) {
@@ -378,23 +379,28 @@ fn push_unique<'a>(entries: &mut Entries<'a>, k: Cow<'a, str>, v: Cow<'a, str>) 
     entries.push((Cow::Owned(format!("{k}#{n}")), v));
 }
 
-fn active_profiles(class: &CompiledClass, root: &[Val<'_>]) -> Vec<String> {
+/// The record's OCSF profiles (those `metadata.profiles` names that OCSF defines).
+fn active_profiles(class: &CompiledClass, root: &[Val<'_>]) -> Vec<&'static str> {
     let (Some(pi), Val::Struct(meta)) = (class.idx.meta_profiles, &root[class.idx.metadata]) else {
         return Vec::new();
     };
+    let known = &crate::ocsf::Schema::get().profiles;
     match &meta[pi] {
         Val::List(items) => items
             .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
+            .filter_map(|v| {
+                let s = v.as_str()?;
+                known.iter().find(|k| *k == s).map(String::as_str)
+            })
             .collect(),
         _ => Vec::new(),
     }
 }
 
-fn profile_active(f: &super::shape::Field, profiles: &[String]) -> bool {
+fn profile_active(f: &super::shape::Field, profiles: &[&str]) -> bool {
     match &f.profiles {
         None => true,
-        Some(ps) => ps.iter().any(|p| profiles.contains(p)),
+        Some(ps) => ps.iter().any(|p| profiles.contains(&p.as_str())),
     }
 }
 
@@ -402,7 +408,7 @@ fn profile_active(f: &super::shape::Field, profiles: &[String]) -> bool {
 fn fill_struct<'a>(
     st: &'a StructShape,
     members: &mut [Val<'a>],
-    profiles: &[String],
+    profiles: &[&str],
     warnings: &mut Warnings,
 ) {
     for (i, f) in st.fields.iter().enumerate() {
@@ -453,11 +459,11 @@ fn fill_struct<'a>(
 fn validate_struct(
     st: &StructShape,
     members: &[Val<'_>],
-    path: &str,
-    profiles: &[String],
+    path: &mut String,
+    profiles: &[&str],
     problems: &mut Vec<String>,
 ) {
-    let at = |n: &str| {
+    let at = |path: &str, n: &str| {
         if path.is_empty() {
             n.to_string()
         } else {
@@ -465,51 +471,60 @@ fn validate_struct(
         }
     };
     for r in &st.unmapped_required {
-        problems.push(format!("required `{}` is never mapped", at(r)));
+        problems.push(format!("required `{}` is never mapped", at(path, r)));
     }
     for (f, v) in st.fields.iter().zip(members) {
         if v.is_null() {
             if f.required && profile_active(f, profiles) {
-                problems.push(format!("required `{}` is absent", at(&f.name)));
+                problems.push(format!("required `{}` is absent", at(path, &f.name)));
             }
             continue;
         }
-        match (&f.shape, v) {
-            (Shape::Struct(child), Val::Struct(m)) => {
-                validate_struct(child, m, &at(&f.name), profiles, problems)
-            }
-            (Shape::List(item), Val::List(items)) => {
-                if let Shape::Struct(child) = item.as_ref() {
-                    for it in items {
-                        if let Val::Struct(m) = it {
-                            validate_struct(child, m, &at(&f.name), profiles, problems);
-                        }
+        let child = match (&f.shape, v) {
+            (Shape::Struct(c), Val::Struct(_)) => c,
+            (Shape::List(item), Val::List(_)) => match item.as_ref() {
+                Shape::Struct(c) => c,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let len = path.len();
+        if len > 0 {
+            path.push('.');
+        }
+        path.push_str(&f.name);
+        match v {
+            Val::Struct(m) => validate_struct(child, m, path, profiles, problems),
+            Val::List(items) => {
+                for it in items {
+                    if let Val::Struct(m) = it {
+                        validate_struct(child, m, path, profiles, problems);
                     }
                 }
             }
             _ => {}
         }
+        path.truncate(len);
     }
     let present = |n: &String| st.index(n).is_some_and(|i| !members[i].is_null());
+    let whole = |path: &str| {
+        if path.is_empty() {
+            st.ocsf_name.clone()
+        } else {
+            path.to_string()
+        }
+    };
     if !st.at_least_one.is_empty() && !st.at_least_one.iter().any(present) {
         problems.push(format!(
             "`{}` needs at least one of {}",
-            if path.is_empty() {
-                st.ocsf_name.as_str()
-            } else {
-                path
-            },
+            whole(path),
             st.at_least_one.join(", ")
         ));
     }
     if !st.just_one.is_empty() && st.just_one.iter().filter(|n| present(n)).count() != 1 {
         problems.push(format!(
             "`{}` needs exactly one of {}",
-            if path.is_empty() {
-                st.ocsf_name.as_str()
-            } else {
-                path
-            },
+            whole(path),
             st.just_one.join(", ")
         ));
     }
