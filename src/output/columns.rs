@@ -27,6 +27,9 @@ enum Col {
         fields: Fields,
         children: Vec<Col>,
         nulls: NullBufferBuilder,
+        /// Null rows not yet given to the children: most nested objects of a wide class are
+        /// absent, so their members are filled in bulk when needed.
+        pending: usize,
     },
     List {
         field: FieldRef,
@@ -60,6 +63,7 @@ impl Col {
                 fields: struct_fields(st),
                 children: st.fields.iter().map(|f| Col::new(&f.shape)).collect(),
                 nulls: NullBufferBuilder::new(0),
+                pending: 0,
             },
             Shape::List(inner) => {
                 let DataType::List(field) = data_type(shape) else {
@@ -77,26 +81,40 @@ impl Col {
     }
 
     fn append_null(&mut self) {
+        self.append_nulls(1)
+    }
+
+    fn append_nulls(&mut self, n: usize) {
         match self {
-            Col::Bool(b) => b.append_null(),
-            Col::I32(b) => b.append_null(),
-            Col::I64(b) => b.append_null(),
-            Col::F64(b) => b.append_null(),
-            Col::Str(b) => b.append_null(),
-            Col::Struct {
-                children, nulls, ..
-            } => {
-                nulls.append_null();
-                children.iter_mut().for_each(Col::append_null);
+            Col::Bool(b) => b.append_nulls(n),
+            Col::I32(b) => b.append_nulls(n),
+            Col::I64(b) => b.append_nulls(n),
+            Col::F64(b) => b.append_nulls(n),
+            Col::Str(b) => b.append_nulls(n),
+            Col::Struct { nulls, pending, .. } => {
+                nulls.append_n_nulls(n);
+                *pending += n;
             }
             Col::List { offsets, nulls, .. } => {
                 let last = *offsets.last().expect("offsets start at 0");
-                offsets.push(last);
-                nulls.append_null();
+                offsets.extend(std::iter::repeat_n(last, n));
+                nulls.append_n_nulls(n);
             }
             Col::Map(b, _) => {
-                let _ = b.append(false);
+                for _ in 0..n {
+                    let _ = b.append(false);
+                }
             }
+        }
+    }
+
+    /// Give a struct's children the null rows they are owed.
+    fn settle(children: &mut [Col], pending: &mut usize) {
+        if *pending > 0 {
+            for c in children.iter_mut() {
+                c.append_nulls(*pending);
+            }
+            *pending = 0;
         }
     }
 
@@ -113,10 +131,14 @@ impl Col {
             (Col::Str(b), Val::Str(s)) => b.append_value(s),
             (
                 Col::Struct {
-                    children, nulls, ..
+                    children,
+                    nulls,
+                    pending,
+                    ..
                 },
                 Val::Struct(members),
             ) => {
+                Col::settle(children, pending);
                 nulls.append_non_null();
                 for (c, m) in children.iter_mut().zip(members) {
                     c.append(m);
@@ -161,7 +183,9 @@ impl Col {
                 fields,
                 children,
                 nulls,
+                pending,
             } => {
+                Col::settle(children, pending);
                 let arrays: Vec<ArrayRef> = children.iter_mut().map(Col::finish).collect();
                 Arc::new(StructArray::new(fields.clone(), arrays, nulls.finish()))
             }
