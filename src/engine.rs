@@ -174,15 +174,17 @@ fn uid_for(input: &str, position: u64) -> String {
     h.update(input.as_bytes());
     h.update(&[0x1f]);
     h.update(&digits[i..]);
-    let b = h.digest128().to_be_bytes();
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-        u16::from_be_bytes([b[4], b[5]]),
-        u16::from_be_bytes([b[6], b[7]]),
-        u16::from_be_bytes([b[8], b[9]]),
-        u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
-    )
+    // Formatted as a UUID (8-4-4-4-12 hex digits) without going through `format!`.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, byte) in h.digest128().to_be_bytes().iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(HEX[(byte >> 4) as usize] as char);
+        out.push(HEX[(byte & 0xf) as usize] as char);
+    }
+    out
 }
 
 impl<'a> Batch<'a> {

@@ -75,9 +75,17 @@ fn main() {
             account: "111122223333".into(),
             region: "eu-west-1".into(),
         };
-        let mut batch = Batch::new(src, "bench", defaults);
+        // As the command and the Lambda run it: a 32 MiB buffer, spilling part objects (here
+        // only counted) when it fills.
+        let mut spilled = 0usize;
+        let sink: ocsf_transform::engine::Sink = Box::new(|o| {
+            spilled += o.body.len();
+            Ok(())
+        });
+        let mut batch = Batch::new(src, "bench", defaults).with_sink(32 << 20, sink);
         batch.add_input("bench", None, &input[..]).expect("input");
         let out = batch.finish().expect("encode");
+        std::hint::black_box((spilled, out.objects.len()));
         let e2e_s = t.elapsed().as_secs_f64();
         assert_eq!(parsed, n);
         assert_eq!(out.stats.events_in, n);

@@ -10,22 +10,22 @@ use serde_json::{Map, Value};
 /// previous value. Sysmon event 1 has its own `Description:` line: it becomes a member like any.
 pub fn parse_description(text: &str) -> Map<String, Value> {
     let mut m = Map::new();
-    let mut last: Option<String> = None;
+    let mut last: Option<&str> = None;
     for (i, raw) in text.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if let Some((k, v)) = split_key_value(line) {
             m.insert(k.to_string(), Value::String(v.to_string()));
-            last = Some(k.to_string());
+            last = Some(k);
         } else if i == 0 {
             let title = line.trim().trim_end_matches(':');
             if !title.is_empty() {
                 m.insert("_title".into(), Value::String(title.to_string()));
             }
-        } else if let Some(k) = &last {
-            if let Some(Value::String(prev)) = m.get_mut(k) {
-                prev.push('\n');
-                prev.push_str(line);
-            }
+        } else if let Some(k) = last
+            && let Some(Value::String(prev)) = m.get_mut(k)
+        {
+            prev.push('\n');
+            prev.push_str(line);
         }
     }
     m
@@ -117,7 +117,13 @@ pub fn normalize_windows_event(v: Value) -> Result<Value, String> {
             }
             None => return Err("Windows event has no EventId/EventID".into()),
         }
-    } else if let Some(id) = m.get("EventId").and_then(id_value) {
+    } else if let Some(Value::String(s)) = m.get_mut("EventId")
+        && s.trim().len() != s.len()
+    {
+        *s = s.trim().to_string();
+    } else if let Some(Value::Object(_)) = m.get("EventId")
+        && let Some(id) = m.get("EventId").and_then(id_value)
+    {
         m.insert("EventId".into(), id);
     }
     // NXLog-style records have both the rendered `Message` and Sysmon's own `Description`
