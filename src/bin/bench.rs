@@ -31,6 +31,21 @@ fn fixture_lines(source: &str) -> Vec<Vec<u8>> {
     lines
 }
 
+/// The lines of `input`, split with memchr (as the engine's line reader does).
+fn lines_of(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', input);
+    std::iter::from_fn(move || {
+        if start > input.len() {
+            return None;
+        }
+        let end = ends.next().unwrap_or(input.len());
+        let line = &input[start..end];
+        start = end + 1;
+        Some(line)
+    })
+}
+
 fn main() {
     let mb: usize = std::env::args()
         .nth(1)
@@ -60,7 +75,7 @@ fn main() {
         let t = Instant::now();
         let mut parsed = 0u64;
         let mut lp = src.parser.lines();
-        for line in input.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        for line in lines_of(&input).filter(|l| !l.is_empty()) {
             let ok = if source == "aws-alb" {
                 matches!(lp.parse(line), LineResult::Event(_))
             } else {
@@ -125,7 +140,7 @@ fn phase_times(src: &ocsf_transform::catalog::Source, input: &[u8]) -> [f64; 4] 
     let mut lp = src.parser.lines();
     let t = Instant::now();
     let mut events = Vec::new();
-    for line in input.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+    for line in lines_of(input).filter(|l| !l.is_empty()) {
         if let LineResult::Event(v) = lp.parse(line) {
             events.push(v);
         }
