@@ -299,8 +299,9 @@ mod tests {
     fn lists_from_scalars_and_csv() {
         let shape = Shape::List(Box::new(Shape::Scalar(sc(Primitive::String, "string_t"))));
         let mut rejects = Vec::new();
+        let csv = json!("cloud, firewall");
         let v = convert(
-            &json!("cloud, firewall"),
+            &csv,
             &shape,
             "metadata.profiles",
             &TimeFormat::Auto,
@@ -310,8 +311,9 @@ mod tests {
             v,
             Val::List(vec![Val::Str("cloud".into()), Val::Str("firewall".into())])
         );
+        let one = json!("host");
         let v = convert(
-            &json!("host"),
+            &one,
             &shape,
             "metadata.profiles",
             &TimeFormat::Auto,
