@@ -56,8 +56,14 @@ pub fn convert<'v>(
                 Value::String(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => s
                     .split(',')
                     .map(|p| {
-                        convert(&Value::String(p.trim().to_string()), inner, path, tf, rejects)
-                            .into_owned()
+                        convert(
+                            &Value::String(p.trim().to_string()),
+                            inner,
+                            path,
+                            tf,
+                            rejects,
+                        )
+                        .into_owned()
                     })
                     .filter(|v| !v.is_null())
                     .collect(),

@@ -9,26 +9,27 @@ use serde_json::{Map, Value};
 /// e.g. `Process Create:`) is kept as `_title`; lines that are not `Key: Value` continue the
 /// previous value. Sysmon event 1 has its own `Description:` line: it becomes a member like any.
 pub fn parse_description(text: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    let mut last: Option<&str> = None;
+    // Collected in order and built into the map at once (a sorted bulk build is cheaper than
+    // one insert per line); a repeated key keeps its last value, as inserting would.
+    let mut members: Vec<(String, String)> = Vec::with_capacity(32);
     for (i, raw) in text.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if let Some((k, v)) = split_key_value(line) {
-            m.insert(k.to_string(), Value::String(v.to_string()));
-            last = Some(k);
+            members.push((k.to_string(), v.to_string()));
         } else if i == 0 {
             let title = line.trim().trim_end_matches(':');
             if !title.is_empty() {
-                m.insert("_title".into(), Value::String(title.to_string()));
+                members.push(("_title".into(), title.to_string()));
             }
-        } else if let Some(k) = last
-            && let Some(Value::String(prev)) = m.get_mut(k)
-        {
+        } else if let Some((_, prev)) = members.last_mut().filter(|(k, _)| k != "_title") {
             prev.push('\n');
             prev.push_str(line);
         }
     }
-    m
+    members
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect()
 }
 
 fn split_key_value(line: &str) -> Option<(&str, &str)> {
