@@ -133,7 +133,7 @@ impl CompiledMapping {
                 }
                 continue;
             }
-            root[*i] = ev.eval(p, &class.shape.fields[*i].shape, &mut rejects, &mut extras);
+            root[*i] = ev.eval(p, &class.shape.fields[*i].shape, &mut rejects);
         }
         let mut warnings = Warnings {
             unconvertible: rejects.len() as u32,
@@ -212,13 +212,7 @@ impl<'a> Eval<'a> {
         }
     }
 
-    fn eval(
-        &self,
-        p: &'a Plan,
-        shape: &Shape,
-        rejects: &mut Rejects,
-        extras: &mut Entries<'a>,
-    ) -> Val<'a> {
+    fn eval(&self, p: &'a Plan, shape: &Shape, rejects: &mut Rejects) -> Val<'a> {
         match p {
             Plan::Const(v) => v.borrowed(),
             Plan::Leaf(src, path) => match self.source(src) {
@@ -236,7 +230,7 @@ impl<'a> Eval<'a> {
                 };
                 let mut vals = vec![Val::Null; *width];
                 for (i, m) in members {
-                    vals[*i] = self.eval(m, &st.fields[*i].shape, rejects, extras);
+                    vals[*i] = self.eval(m, &st.fields[*i].shape, rejects);
                 }
                 Val::Struct(vals).normalize_empty()
             }
@@ -244,7 +238,7 @@ impl<'a> Eval<'a> {
                 let Shape::List(item) = shape else {
                     return Val::Null;
                 };
-                match self.eval(inner, item, rejects, extras) {
+                match self.eval(inner, item, rejects) {
                     Val::Null => Val::Null,
                     v => Val::List(vec![v]),
                 }

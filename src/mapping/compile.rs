@@ -188,7 +188,7 @@ pub fn compile(
 
     let mut class_names: Vec<String> = Vec::new();
     let mut class_shapes: Vec<StructShape> = Vec::new();
-    let mut drafts: Vec<(String, usize, Vec<(String, Draft)>, Option<Vec<String>>)> = Vec::new();
+    let mut drafts: Vec<EntryDraft> = Vec::new();
     let mut entries = HashMap::new();
     let mut default_plan = None;
 
@@ -673,7 +673,7 @@ fn walk_struct(
                     );
                 }
                 let shape = attr_shape(schema, attr, 1);
-                lint_literals(ctx, &src, &shape, &p, &path, k, attr);
+                lint_literals(ctx, &src, &shape, &p, &path, attr);
                 add_field(schema, attrs, k, st, Some(shape));
                 let d = match src {
                     ValueSource::Literal(lit) => Draft::Const(lit, path.clone(), p.clone()),
@@ -803,6 +803,9 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
     }
 }
 
+/// One mapping entry before shapes are final: matched value, class index, members, profiles.
+type EntryDraft = (String, usize, Vec<(String, Draft)>, Option<Vec<String>>);
+
 /// Literal results (constants, enum values) that OCSF would reject.
 fn lint_literals(
     ctx: &mut Ctx,
@@ -810,7 +813,6 @@ fn lint_literals(
     shape: &Shape,
     ptr: &str,
     path: &str,
-    key: &str,
     attr: &Attribute,
 ) {
     let lits: Vec<(String, &Value)> = match src {
@@ -822,7 +824,7 @@ fn lint_literals(
             .collect(),
         ValueSource::Coalesce(items) => {
             for it in items {
-                lint_literals(ctx, it, shape, ptr, path, key, attr);
+                lint_literals(ctx, it, shape, ptr, path, attr);
             }
             return;
         }

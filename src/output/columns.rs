@@ -37,7 +37,7 @@ enum Col {
         nulls: NullBufferBuilder,
         child: Box<Col>,
     },
-    Map(MapBuilder<StringBuilder, StringBuilder>, usize),
+    Map(Box<MapBuilder<StringBuilder, StringBuilder>>, usize),
 }
 
 fn map_builder() -> MapBuilder<StringBuilder, StringBuilder> {
@@ -76,7 +76,7 @@ impl Col {
                     child: Box::new(Col::new(inner)),
                 }
             }
-            Shape::Map => Col::Map(map_builder(), 0),
+            Shape::Map => Col::Map(Box::new(map_builder()), 0),
         }
     }
 
