@@ -210,6 +210,18 @@ impl Col {
         }
     }
 
+    /// Bytes one null row takes in this column (offsets, values slots).
+    fn null_row_bytes(&self) -> usize {
+        match self {
+            Col::Bool(_) => 1,
+            Col::I32(_) | Col::Str(_) | Col::List { .. } => 4,
+            Col::I64(_) | Col::F64(_) | Col::Map(..) => 8,
+            Col::Struct { children, .. } => {
+                1 + children.iter().map(Col::null_row_bytes).sum::<usize>()
+            }
+        }
+    }
+
     fn memory(&self) -> usize {
         match self {
             Col::Bool(b) => b.capacity() / 8,
@@ -217,7 +229,13 @@ impl Col {
             Col::I64(b) => b.capacity() * 8,
             Col::F64(b) => b.capacity() * 8,
             Col::Str(b) => b.values_slice().len() + b.offsets_slice().len() * 4,
-            Col::Struct { children, .. } => children.iter().map(Col::memory).sum(),
+            // Pending null rows count as if they were already given to the children.
+            Col::Struct {
+                children, pending, ..
+            } => children
+                .iter()
+                .map(|c| c.memory() + pending * c.null_row_bytes())
+                .sum(),
             Col::List { offsets, child, .. } => offsets.len() * 4 + child.memory(),
             Col::Map(_, bytes) => *bytes,
         }
