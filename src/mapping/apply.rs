@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::compile::{CompiledClass, CompiledMapping, Plan, ValueSource, match_key};
 use super::convert::{Rejects, convert, flatten_into, is_absent, owned_entries, raw_text};
+use super::path::CompiledPath;
 use super::shape::{Shape, StructShape};
 use super::time::TimeFormat;
 use super::value::Val;
@@ -125,6 +126,7 @@ impl CompiledMapping {
         let ev = Eval {
             event,
             tf: &self.time_format,
+            slots: plan.paths.resolve(event),
         };
         for (i, p) in &plan.members {
             if *i == usize::MAX {
@@ -177,22 +179,31 @@ impl CompiledMapping {
 struct Eval<'a> {
     event: &'a Value,
     tf: &'a TimeFormat,
+    /// The plan's plain paths, resolved once for this event.
+    slots: Vec<Option<&'a Value>>,
 }
 
 /// Entries of a map value (`unmapped`): dotted key → text.
 type Entries<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 impl<'a> Eval<'a> {
+    fn path(&self, p: &'a CompiledPath) -> Option<Cow<'a, Value>> {
+        match p.slot() {
+            Some(s) => self.slots[s].map(Cow::Borrowed),
+            None => p.eval(self.event),
+        }
+    }
+
     fn source(&self, src: &'a ValueSource) -> Option<Cow<'a, Value>> {
         match src {
             ValueSource::Literal(v) => Some(Cow::Borrowed(v)),
-            ValueSource::Path(p) => p.eval(self.event),
+            ValueSource::Path(p) => self.path(p),
             ValueSource::Enum {
                 evaluate,
                 values,
                 other,
             } => {
-                let key = evaluate.eval(self.event).and_then(|v| match_key(&v));
+                let key = self.path(evaluate).and_then(|v| match_key(&v));
                 match key.and_then(|k| values.get(&k)) {
                     Some(v) => Some(Cow::Borrowed(v)),
                     None => other.as_ref().map(Cow::Borrowed),

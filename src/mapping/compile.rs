@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::diagnostics::{Diagnostic, Level, ptr_token};
 use super::path::CompiledPath;
+use super::path_index::PathIndex;
 use super::shape::{EnumInfo, Field, Scalar, Shape, StructShape};
 use super::time::TimeFormat;
 use super::value::Val;
@@ -52,6 +53,8 @@ pub struct EventPlan {
     pub members: Vec<(usize, Plan)>,
     /// Literal `metadata.profiles` of the entry, when given as a literal.
     pub profiles: Option<Vec<String>>,
+    /// The plain paths of `members`, resolved together per event.
+    pub paths: PathIndex,
 }
 
 /// Positions of the attributes the engine derives or reads in every record of a class.
@@ -306,12 +309,14 @@ pub fn compile(
     for (entry, ci, members, profiles) in drafts {
         ctx.entry = Some(entry.clone());
         let shape = &classes[ci].shape;
-        let members = resolve_members(&mut ctx, members, shape);
+        let mut members = resolve_members(&mut ctx, members, shape);
+        let paths = PathIndex::build(&mut members);
         plans.push(EventPlan {
             entry,
             class: ci,
             members,
             profiles,
+            paths,
         });
     }
     ctx.entry = None;

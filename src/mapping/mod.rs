@@ -5,6 +5,7 @@ pub mod compile;
 pub mod convert;
 pub mod diagnostics;
 pub mod path;
+pub mod path_index;
 pub mod shape;
 pub mod time;
 pub mod value;

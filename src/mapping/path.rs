@@ -10,6 +10,8 @@ use serde_json_path::JsonPath;
 pub struct CompiledPath {
     text: String,
     kind: Kind,
+    /// Where a plan's `PathIndex` puts this path's value, when the path is plain.
+    slot: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -21,7 +23,7 @@ enum Kind {
 }
 
 #[derive(Debug, Clone)]
-enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
@@ -33,17 +35,37 @@ impl CompiledPath {
             let primary = CompiledPath {
                 text: text.to_string(),
                 kind: direct_or(text, query),
+                slot: None,
             };
             let fallback = CompiledPath::parse(&format!("$.{rest}"))?;
             return Ok(CompiledPath {
                 text: text.to_string(),
                 kind: Kind::UserDefined(Box::new(primary), Box::new(fallback)),
+                slot: None,
             });
         }
         Ok(CompiledPath {
             text: text.to_string(),
             kind: direct_or(text, query),
+            slot: None,
         })
+    }
+
+    /// The segments of a plain member/index path (`None` for queries and `$.UserDefined.x`).
+    pub(crate) fn direct_segments(&self) -> Option<&[Seg]> {
+        match &self.kind {
+            Kind::Direct(segs) => Some(segs),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_slot(&mut self, slot: usize) {
+        self.slot = Some(slot);
+    }
+
+    /// This path's slot in its plan's `PathIndex`, if it has one.
+    pub fn slot(&self) -> Option<usize> {
+        self.slot
     }
 
     pub fn as_str(&self) -> &str {

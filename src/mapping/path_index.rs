@@ -1,0 +1,241 @@
+//! All plain `$.` paths of one plan, resolved in a single walk of the event. The paths form a
+//! tree of their segments, so a shared prefix (`$.event`, `$.Description`) is looked up once,
+//! and the members an object needs are found by one pass over its sorted keys beside the
+//! needed names in the same order, rather than by one search per path.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use super::compile::{Plan, ValueSource};
+use super::path::{CompiledPath, Seg};
+
+#[derive(Debug, Clone, Default)]
+pub struct PathIndex {
+    nodes: Vec<Node>,
+    slots: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    slot: Option<usize>,
+    /// Member children, sorted by name (bytewise, the order of an object's keys).
+    keys: Vec<(String, usize)>,
+    indexes: Vec<(usize, usize)>,
+}
+
+/// Above this many members an object is searched per name instead of scanned.
+const SCAN_LIMIT: usize = 64;
+
+impl PathIndex {
+    /// Index the plain paths of `members`, giving each its slot.
+    pub fn build(members: &mut [(usize, Plan)]) -> PathIndex {
+        let mut idx = PathIndex {
+            nodes: vec![Node::default()],
+            slots: 0,
+        };
+        for (_, p) in members.iter_mut() {
+            idx.visit_plan(p);
+        }
+        idx
+    }
+
+    pub fn slots(&self) -> usize {
+        self.slots
+    }
+
+    fn visit_plan(&mut self, p: &mut Plan) {
+        match p {
+            Plan::Struct(members, _) => members.iter_mut().for_each(|(_, m)| self.visit_plan(m)),
+            Plan::Leaf(src, _) => self.visit_source(src),
+            Plan::Const(_) => {}
+            Plan::ListOfOne(inner) => self.visit_plan(inner),
+            Plan::MapEntries(entries) => entries.iter_mut().for_each(|(_, s)| self.visit_source(s)),
+        }
+    }
+
+    fn visit_source(&mut self, src: &mut ValueSource) {
+        match src {
+            ValueSource::Literal(_) => {}
+            ValueSource::Path(p) => self.add(p),
+            ValueSource::Enum { evaluate, .. } => self.add(evaluate),
+            ValueSource::Coalesce(items) => items.iter_mut().for_each(|s| self.visit_source(s)),
+            ValueSource::Hex(inner) => self.visit_source(inner),
+        }
+    }
+
+    fn add(&mut self, p: &mut CompiledPath) {
+        let Some(segs) = p.direct_segments() else {
+            return;
+        };
+        let mut node = 0;
+        for seg in segs {
+            node = self.child(node, seg);
+        }
+        let slot = match self.nodes[node].slot {
+            Some(s) => s,
+            None => {
+                self.slots += 1;
+                self.nodes[node].slot = Some(self.slots - 1);
+                self.slots - 1
+            }
+        };
+        p.set_slot(slot);
+    }
+
+    fn child(&mut self, node: usize, seg: &Seg) -> usize {
+        let next = self.nodes.len();
+        let n = &mut self.nodes[node];
+        let found = match seg {
+            Seg::Key(k) => match n.keys.binary_search_by(|(name, _)| cmp(name, k)) {
+                Ok(i) => Some(n.keys[i].1),
+                Err(i) => {
+                    n.keys.insert(i, (k.clone(), next));
+                    None
+                }
+            },
+            Seg::Index(ix) => match n.indexes.iter().find(|(i, _)| i == ix) {
+                Some((_, c)) => Some(*c),
+                None => {
+                    n.indexes.push((*ix, next));
+                    None
+                }
+            },
+        };
+        found.unwrap_or_else(|| {
+            self.nodes.push(Node::default());
+            next
+        })
+    }
+
+    /// The value of every indexed path in `event` (absent or null: `None`), by slot.
+    pub fn resolve<'a>(&self, event: &'a Value) -> Vec<Option<&'a Value>> {
+        let mut out = vec![None; self.slots];
+        if self.slots > 0 {
+            self.walk(0, event, &mut out);
+        }
+        out
+    }
+
+    fn walk<'a>(&self, node: usize, v: &'a Value, out: &mut [Option<&'a Value>]) {
+        let n = &self.nodes[node];
+        if let Some(s) = n.slot {
+            out[s] = (!v.is_null()).then_some(v);
+        }
+        match v {
+            Value::Object(m) if !n.keys.is_empty() => {
+                if m.len() > SCAN_LIMIT || !maps_iterate_sorted() {
+                    for (k, c) in &n.keys {
+                        if let Some(cv) = m.get(k) {
+                            self.walk(*c, cv, out);
+                        }
+                    }
+                    return;
+                }
+                let mut want = n.keys.iter().peekable();
+                for (k, cv) in m {
+                    while let Some((name, c)) = want.peek() {
+                        match cmp(name, k) {
+                            Ordering::Less => {
+                                want.next();
+                            }
+                            Ordering::Equal => {
+                                self.walk(*c, cv, out);
+                                want.next();
+                                break;
+                            }
+                            Ordering::Greater => break,
+                        }
+                    }
+                    if want.peek().is_none() {
+                        break;
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in &n.indexes {
+                    if let Some(cv) = a.get(*i) {
+                        self.walk(*c, cv, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether JSON objects iterate their keys in sorted order: true unless some crate in the build
+/// turns on serde_json's `preserve_order` (insertion order), where the scan would miss members.
+fn maps_iterate_sorted() -> bool {
+    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let mut m = serde_json::Map::new();
+        m.insert("b".into(), Value::Null);
+        m.insert("a".into(), Value::Null);
+        m.keys().next().is_some_and(|k| k == "a")
+    })
+}
+
+/// Bytewise order of two names (the order of `String`), compared inline: names are short, and a
+/// library call per comparison costs more than the comparison.
+#[inline]
+fn cmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn leaf(path: &str) -> (usize, Plan) {
+        (
+            0,
+            Plan::Leaf(
+                ValueSource::Path(CompiledPath::parse(path).unwrap()),
+                String::new(),
+            ),
+        )
+    }
+
+    #[test]
+    fn resolves_like_each_path_alone() {
+        let texts = [
+            "$.event.src_ip",
+            "$.event.dest_port",
+            "$.event.tcp.tcp_flags",
+            "$.event.missing",
+            "$.a[1].b",
+            "$.event.src_ip",
+            "$.n",
+            "$.list[*].k",
+        ];
+        let mut members: Vec<(usize, Plan)> = texts.iter().map(|t| leaf(t)).collect();
+        let idx = PathIndex::build(&mut members);
+        // Seven plain paths, one repeated: six slots; the wildcard query has none.
+        assert_eq!(idx.slots(), 6);
+        let event = json!({
+            "a": [{"b": 1}, {"b": 2}],
+            "event": {"dest_port": 443, "src_ip": "10.0.0.1", "tcp": {"tcp_flags": "1b"}, "zz": 0},
+            "n": null,
+            "list": [{"k": 1}],
+        });
+        let slots = idx.resolve(&event);
+        for (_, m) in &members {
+            let Plan::Leaf(ValueSource::Path(p), _) = m else {
+                unreachable!()
+            };
+            let alone = p.eval(&event);
+            match p.slot() {
+                Some(s) => assert_eq!(slots[s], alone.as_deref(), "{}", p.as_str()),
+                None => assert_eq!(p.as_str(), "$.list[*].k"),
+            }
+        }
+    }
+}
