@@ -122,7 +122,7 @@ impl CompiledMapping {
         let class = &self.classes[plan.class];
         let mut rejects: Rejects = Vec::new();
         let mut extras: Entries<'a> = Vec::new();
-        let mut root = vec![Val::Null; class.shape.fields.len()];
+        let mut root = Val::nulls(class.shape.fields.len());
         let ev = Eval {
             event,
             tf: &self.time_format,
@@ -239,7 +239,7 @@ impl<'a> Eval<'a> {
                 let Shape::Struct(st) = shape else {
                     return Val::Null;
                 };
-                let mut vals = vec![Val::Null; *width];
+                let mut vals = Val::nulls(*width);
                 for (i, m) in members {
                     vals[*i] = self.eval(m, &st.fields[*i].shape, rejects);
                 }
@@ -322,7 +322,7 @@ fn derive<'a>(
         .expect("metadata struct");
     let mut unmapped_extra: Entries<'a> = Vec::new();
     if !matches!(root[idx.metadata], Val::Struct(_)) {
-        root[idx.metadata] = Val::Struct(vec![Val::Null; meta_shape.fields.len()]);
+        root[idx.metadata] = Val::Struct(Val::nulls(meta_shape.fields.len()));
     }
     if let Val::Struct(meta) = &mut root[idx.metadata] {
         if let Val::Str(v) = &meta[idx.meta_version]

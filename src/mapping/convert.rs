@@ -107,7 +107,7 @@ fn convert_object<'v>(
     tf: &TimeFormat,
     rejects: &mut Rejects,
 ) -> Val<'v> {
-    let mut members = vec![Val::Null; st.fields.len()];
+    let mut members = Val::nulls(st.fields.len());
     for (k, v) in m {
         if v.is_null() {
             continue;

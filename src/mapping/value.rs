@@ -17,6 +17,13 @@ pub enum Val<'a> {
 }
 
 impl<'a> Val<'a> {
+    /// `n` nulls (the members of a struct before they are filled).
+    pub fn nulls(n: usize) -> Vec<Val<'a>> {
+        let mut v = Vec::with_capacity(n);
+        v.resize_with(n, || Val::Null);
+        v
+    }
+
     /// A string value that borrows.
     pub fn text(s: &'a str) -> Val<'a> {
         Val::Str(Cow::Borrowed(s))

@@ -12,7 +12,7 @@ pub fn parse_description(text: &str) -> Map<String, Value> {
     // Collected in order and built into the map at once (a sorted bulk build is cheaper than
     // one insert per line); a repeated key keeps its last value, as inserting would.
     let mut members: Vec<(String, String)> = Vec::with_capacity(32);
-    for (i, raw) in text.split('\n').enumerate() {
+    for (i, raw) in lines(text).enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if let Some((k, v)) = split_key_value(line) {
             members.push((k.to_string(), v.to_string()));
@@ -32,8 +32,26 @@ pub fn parse_description(text: &str) -> Map<String, Value> {
         .collect()
 }
 
+/// The `\n`-separated lines of `text` (found with memchr).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match memchr::memchr(b'\n', r.as_bytes()) {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 fn split_key_value(line: &str) -> Option<(&str, &str)> {
-    let idx = line.find(':')?;
+    let idx = memchr::memchr(b':', line.as_bytes())?;
     let key = &line[..idx];
     if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return None;
