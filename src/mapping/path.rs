@@ -108,7 +108,7 @@ impl CompiledPath {
 /// it meets in full.
 #[inline]
 fn member<'a>(m: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if m.len() > SCAN_LIMIT {
+    if m.len() > SCAN_LIMIT || !maps_iterate_sorted() {
         return m.get(key);
     }
     let kb = key.as_bytes();
@@ -125,6 +125,19 @@ fn member<'a>(m: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Va
 }
 
 const SCAN_LIMIT: usize = 48;
+
+/// Whether JSON objects iterate their keys in sorted order: true unless some crate in the build
+/// turns on serde_json's `preserve_order` (insertion order), where a scan that stops at the first
+/// greater key would miss members.
+pub(crate) fn maps_iterate_sorted() -> bool {
+    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let mut m = serde_json::Map::new();
+        m.insert("b".into(), Value::Null);
+        m.insert("a".into(), Value::Null);
+        m.keys().next().is_some_and(|k| k == "a")
+    })
+}
 
 fn direct_or(text: &str, query: JsonPath) -> Kind {
     match direct_segments(text) {

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use super::compile::{Plan, ValueSource};
-use super::path::{CompiledPath, Seg};
+use super::path::{CompiledPath, Seg, maps_iterate_sorted};
 
 #[derive(Debug, Clone, Default)]
 pub struct PathIndex {
@@ -162,18 +162,6 @@ impl PathIndex {
             _ => {}
         }
     }
-}
-
-/// Whether JSON objects iterate their keys in sorted order: true unless some crate in the build
-/// turns on serde_json's `preserve_order` (insertion order), where the scan would miss members.
-fn maps_iterate_sorted() -> bool {
-    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *SORTED.get_or_init(|| {
-        let mut m = serde_json::Map::new();
-        m.insert("b".into(), Value::Null);
-        m.insert("a".into(), Value::Null);
-        m.keys().next().is_some_and(|k| k == "a")
-    })
 }
 
 /// Bytewise order of two names (the order of `String`), compared inline: names are short, and a
