@@ -46,32 +46,22 @@ pub fn convert<'v>(
             }
         },
         Shape::List(inner) => {
-            let out: Vec<Val> = match v {
+            let mut out: Vec<Val> = match v {
                 Value::Array(a) => a
                     .iter()
                     .filter(|i| !i.is_null())
                     .map(|i| convert(i, inner, path, tf, rejects))
-                    .filter(|v| !v.is_null())
                     .collect(),
                 Value::String(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => s
                     .split(',')
                     .map(|p| {
-                        convert(
-                            &Value::String(p.trim().to_string()),
-                            inner,
-                            path,
-                            tf,
-                            rejects,
-                        )
-                        .into_owned()
+                        let item = Value::String(p.trim().to_string());
+                        convert(&item, inner, path, tf, rejects).into_owned()
                     })
-                    .filter(|v| !v.is_null())
                     .collect(),
-                other => [convert(other, inner, path, tf, rejects)]
-                    .into_iter()
-                    .filter(|v| !v.is_null())
-                    .collect(),
+                other => vec![convert(other, inner, path, tf, rejects)],
             };
+            out.retain(|v| !v.is_null());
             Val::List(out).normalize_empty()
         }
         Shape::Struct(st) => match v {
