@@ -223,11 +223,13 @@ impl Catalog {
     }
 
     /// The source named by a payload's metadata field (the reference's routing).
-    pub fn source_for_payload(&self, payload: &Value) -> Option<&Source> {
+    pub fn source_for_payload(&self, payload: &[u8]) -> Option<&Source> {
+        let arena = bumpalo::Bump::new();
+        let event = crate::event::parse_json(&arena, payload).ok()?;
         self.sources.iter().find(|s| {
             s.kinesis_metadata_field
                 .as_ref()
-                .and_then(|p| p.eval(payload))
+                .and_then(|p| p.eval(event, &arena))
                 .is_some_and(|v| v.as_str() == Some(s.name.as_str()))
         })
     }

@@ -6,10 +6,12 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use bumpalo::Bump;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::{PartitionRule, Source};
+use crate::event::Node;
 use crate::input::parsers::LineResult;
 use crate::input::{Frame, LineReader, open_decoded};
 use crate::mapping::MapOutcome;
@@ -155,6 +157,8 @@ pub struct Batch<'a> {
     pub stats: Stats,
     /// When set, the OCSF JSON of the first events (or their dead-letter reasons) is kept here.
     preview: Option<(usize, Vec<Value>)>,
+    /// Where each event is built; reset before the next one.
+    arena: Bump,
 }
 
 fn uid_for(input: &str, position: u64) -> String {
@@ -208,6 +212,7 @@ impl<'a> Batch<'a> {
             dead: Vec::new(),
             stats: Stats::default(),
             preview: None,
+            arena: Bump::new(),
         }
     }
 
@@ -281,13 +286,15 @@ impl<'a> Batch<'a> {
             let mut buf = Vec::new();
             r.read_to_end(&mut buf).map_err(|e| fail(0, e))?;
             self.stats.bytes_in += buf.len() as u64;
-            match self.source.parser.document_events(&buf) {
+            // A whole document's events live together, in an arena of their own.
+            let arena = Bump::new();
+            match self.source.parser.document_events(&arena, &buf) {
                 Ok(events) => {
                     for (i, ev) in events.into_iter().enumerate() {
-                        self.add_event(input, i as u64 + 1, None, Ok(ev), key);
+                        self.add_event(input, i as u64 + 1, None, Ok(ev), &arena, key);
                     }
                 }
-                Err(msg) => self.add_event(input, 1, Some(&buf), Err(msg), key),
+                Err(msg) => self.add_event(input, 1, Some(&buf), Err(msg), &arena, key),
             }
             return Ok(());
         }
@@ -300,11 +307,13 @@ impl<'a> Batch<'a> {
         };
         let mut parser = self.source.parser.lines();
         let mut buf = Vec::with_capacity(4096);
-        loop {
+        let mut arena = std::mem::take(&mut self.arena);
+        let result = loop {
+            arena.reset();
             let frame = match lines.next(&mut buf) {
                 Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(e) => return Err(fail(lines.line_no, e)),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(fail(lines.line_no, e)),
             };
             self.stats.bytes_in += buf.len() as u64 + 1;
             let pos = lines.line_no;
@@ -314,24 +323,27 @@ impl<'a> Batch<'a> {
                         "line of {len} bytes exceeds the limit of {} bytes (first bytes kept)",
                         limits.max_line_bytes
                     );
-                    let raw = buf[..buf.len().min(4096)].to_vec();
-                    self.add_event(input, pos, Some(&raw), Err(msg), key);
+                    let raw = &buf[..buf.len().min(4096)];
+                    self.add_event(input, pos, Some(raw), Err(msg), &arena, key);
                 }
-                Frame::Line => match parser.parse(&buf) {
+                Frame::Line => match parser.parse(&arena, &buf) {
                     LineResult::Skip => {}
-                    LineResult::Event(v) => self.add_event(input, pos, Some(&buf), Ok(v), key),
+                    LineResult::Event(v) => {
+                        self.add_event(input, pos, Some(&buf), Ok(v), &arena, key)
+                    }
                     LineResult::Error(msg) => {
-                        let raw = std::mem::take(&mut buf);
-                        self.add_event(input, pos, Some(&raw), Err(msg), key);
-                        buf = raw;
+                        self.add_event(input, pos, Some(&buf), Err(msg), &arena, key)
                     }
                 },
             }
-            if self.stats.events_in.is_multiple_of(MEASURE_EVERY) {
-                self.spill_if_over().map_err(|e| spill_fail(pos, e))?;
+            if self.stats.events_in.is_multiple_of(MEASURE_EVERY)
+                && let Err(e) = self.spill_if_over()
+            {
+                break Err(spill_fail(pos, e));
             }
-        }
-        Ok(())
+        };
+        self.arena = arena;
+        result
     }
 
     /// Add one record that arrived on its own (a Kinesis record, a CloudWatch Logs event): parsed
@@ -345,29 +357,33 @@ impl<'a> Batch<'a> {
         key: Option<&str>,
     ) -> Result<(), SinkError> {
         self.stats.bytes_in += record.len() as u64;
+        let mut arena = std::mem::take(&mut self.arena);
+        arena.reset();
         if self.source.parser.is_document() {
-            match self.source.parser.document_events(record) {
+            match self.source.parser.document_events(&arena, record) {
                 Ok(events) if events.len() == 1 => {
-                    let ev = events.into_iter().next().expect("one event");
-                    self.add_event(input, position, Some(record), Ok(ev), key)
+                    self.add_event(input, position, Some(record), Ok(events[0]), &arena, key)
                 }
                 Ok(events) => {
+                    let sub = format!("{input}#{position}");
                     for (i, ev) in events.into_iter().enumerate() {
-                        let sub = format!("{input}#{position}");
-                        self.add_event(&sub, i as u64 + 1, None, Ok(ev), key);
+                        self.add_event(&sub, i as u64 + 1, None, Ok(ev), &arena, key);
                     }
                 }
-                Err(msg) => self.add_event(input, position, Some(record), Err(msg), key),
+                Err(msg) => self.add_event(input, position, Some(record), Err(msg), &arena, key),
             }
         } else {
-            match self.source.parser.lines().parse(record) {
+            match self.source.parser.lines().parse(&arena, record) {
                 LineResult::Skip => {}
-                LineResult::Event(v) => self.add_event(input, position, Some(record), Ok(v), key),
+                LineResult::Event(v) => {
+                    self.add_event(input, position, Some(record), Ok(v), &arena, key)
+                }
                 LineResult::Error(msg) => {
-                    self.add_event(input, position, Some(record), Err(msg), key)
+                    self.add_event(input, position, Some(record), Err(msg), &arena, key)
                 }
             }
         }
+        self.arena = arena;
         if self.stats.events_in.is_multiple_of(MEASURE_EVERY) {
             self.spill_if_over()?;
         }
@@ -401,17 +417,19 @@ impl<'a> Batch<'a> {
         self.dead.push(letter);
     }
 
-    /// Add one event (or a record that failed to parse, with the reason).
-    pub fn add_event(
+    /// Add one event (or a record that failed to parse, with the reason). `arena` is where the
+    /// event was built.
+    pub fn add_event<'e>(
         &mut self,
         input: &str,
         position: u64,
         raw: Option<&[u8]>,
-        parsed: Result<Value, String>,
+        parsed: Result<Node<'e>, String>,
+        arena: &'e Bump,
         key: Option<&str>,
     ) {
         self.stats.events_in += 1;
-        let raw_string = |ev: Option<&Value>| match (raw, ev) {
+        let raw_string = |ev: Option<&Node>| match (raw, ev) {
             (Some(b), _) => String::from_utf8_lossy(b).into_owned(),
             (None, Some(v)) => v.to_string(),
             (None, None) => String::new(),
@@ -425,7 +443,7 @@ impl<'a> Batch<'a> {
             }
         };
         let uid = uid_for(input, position);
-        match self.source.mapping.map_event(&event, &uid) {
+        match self.source.mapping.map_event(event, &uid, arena) {
             MapOutcome::Ignored => self.stats.ignored += 1,
             MapOutcome::Dead(reason) => {
                 let r = raw_string(Some(&event));
@@ -434,13 +452,14 @@ impl<'a> Batch<'a> {
             MapOutcome::Mapped(rec) => {
                 let source = self.source;
                 let defaults = std::sync::Arc::clone(&self.defaults);
-                let partitions = Self::partition(&source.account, &event, key, &defaults.account)
-                    .map_err(|m| format!("accountId: {m}"))
-                    .and_then(|a| {
-                        Self::partition(&source.region, &event, key, &defaults.region)
-                            .map(|r| (a, r))
-                            .map_err(|m| format!("region: {m}"))
-                    });
+                let partitions =
+                    Self::partition(&source.account, event, arena, key, &defaults.account)
+                        .map_err(|m| format!("accountId: {m}"))
+                        .and_then(|a| {
+                            Self::partition(&source.region, event, arena, key, &defaults.region)
+                                .map(|r| (a, r))
+                                .map_err(|m| format!("region: {m}"))
+                        });
                 let (account, region) = match partitions {
                     Ok(p) => p,
                     Err(m) => {
@@ -505,7 +524,8 @@ impl<'a> Batch<'a> {
 
     fn partition<'s>(
         rule: &'s PartitionRule,
-        event: &Value,
+        event: Node<'_>,
+        arena: &Bump,
         key: Option<&'s str>,
         default: &'s str,
     ) -> Result<Cow<'s, str>, String> {
@@ -513,7 +533,7 @@ impl<'a> Batch<'a> {
             PartitionRule::Default => Ok(Cow::Borrowed(default)),
             PartitionRule::Fixed(s) => Ok(Cow::Borrowed(s)),
             PartitionRule::Path(p) => p
-                .eval(event)
+                .eval(event, arena)
                 .map(|v| Cow::Owned(raw_text(&v)))
                 .ok_or_else(|| format!("`{}` is absent", p.as_str())),
             PartitionRule::KeyRegex(re) => Ok(key

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod custom_source;
 pub mod engine;
+pub mod event;
 pub mod input;
 pub mod lambda;
 pub mod mapping;

@@ -120,9 +120,11 @@ fn parse_only(src: &Source, source: &str, input: &[u8], n: u64) -> f64 {
     let t = Instant::now();
     let mut parsed = 0u64;
     let mut lp = src.parser.lines();
+    let mut arena = bumpalo::Bump::new();
     for line in lines_of(input).filter(|l| !l.is_empty()) {
         let ok = if source == "aws-alb" {
-            matches!(lp.parse(line), LineResult::Event(_))
+            arena.reset();
+            matches!(lp.parse(&arena, line), LineResult::Event(_))
         } else {
             serde_json::from_slice::<serde_json::Value>(line).is_ok()
         };
@@ -183,12 +185,14 @@ fn phase_times(src: &Source, input: &[u8]) -> [f64; 5] {
         }
     };
     let mut lines = lines_of(input).filter(|l| !l.is_empty()).peekable();
+    let mut arena = bumpalo::Bump::new();
     while lines.peek().is_some() {
         let clock = Instant::now();
+        arena.reset();
         let events: Vec<_> = lines
             .by_ref()
             .take(CHUNK)
-            .filter_map(|l| match lp.parse(l) {
+            .filter_map(|l| match lp.parse(&arena, l) {
                 LineResult::Event(v) => Some(v),
                 _ => None,
             })
@@ -197,7 +201,7 @@ fn phase_times(src: &Source, input: &[u8]) -> [f64; 5] {
         let clock = Instant::now();
         let records: Vec<_> = events
             .iter()
-            .map(|ev| src.mapping.map_event(ev, uid))
+            .map(|ev| src.mapping.map_event(*ev, uid, &arena))
             .collect();
         t[1] += clock.elapsed().as_secs_f64();
         let clock = Instant::now();

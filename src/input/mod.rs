@@ -6,4 +6,4 @@ pub mod parsers;
 
 pub use decompress::open_decoded;
 pub use framing::{Frame, LineReader};
-pub use parsers::{Parser, RawEvent};
+pub use parsers::Parser;

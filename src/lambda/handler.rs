@@ -541,11 +541,7 @@ impl Handler {
                 vec![(1, data)]
             };
             for (pos, bytes) in events {
-                let source = by_stream.or_else(|| {
-                    serde_json::from_slice::<Value>(&bytes)
-                        .ok()
-                        .and_then(|v| self.catalog.source_for_payload(&v))
-                });
+                let source = by_stream.or_else(|| self.catalog.source_for_payload(&bytes));
                 let Some(source) = source else {
                     unrouted.push(DeadLetter::new(
                         UNROUTED,

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
+use bumpalo::Bump;
 
 use super::compile::{CompiledClass, CompiledMapping, Plan, ValueSource, match_key};
 use super::convert::{Rejects, convert, flatten_into, is_absent, owned_entries, raw_text};
@@ -12,6 +12,7 @@ use super::path::CompiledPath;
 use super::shape::{Shape, StructShape};
 use super::time::TimeFormat;
 use super::value::Val;
+use crate::event::Node;
 
 /// Why an event is not written to the lake.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,11 +58,17 @@ pub enum MapOutcome<'a> {
 }
 
 impl CompiledMapping {
-    /// Map one event. `uid` becomes `metadata.uid`.
-    pub fn map_event<'a>(&'a self, event: &'a Value, uid: &'a str) -> MapOutcome<'a> {
-        let Some(key) = self.matched_field.eval(event).and_then(|v| match_key(&v)) else {
+    /// Map one event. `uid` becomes `metadata.uid`; `bump` (where the event lives) takes what
+    /// RFC 9535 queries select.
+    pub fn map_event<'a>(
+        &'a self,
+        event: Node<'a>,
+        uid: &'a str,
+        bump: &'a Bump,
+    ) -> MapOutcome<'a> {
+        let Some(key) = self.matched_field.eval(event, bump).and_then(match_key) else {
             if let Some(i) = self.default_plan {
-                return match self.map_with(i, event, uid, "<absent>") {
+                return match self.map_with(i, event, uid, bump, "<absent>") {
                     MapOutcome::Dead(r) => MapOutcome::Dead(DeadReason::new(
                         r.kind,
                         format!(
@@ -81,16 +88,17 @@ impl CompiledMapping {
                 ),
             ));
         };
-        let plan_idx = match self.entries.get(&key) {
+        let key = key.as_ref();
+        let plan_idx = match self.entries.get(key) {
             Some(i) => *i,
-            None if self.ignore.contains(&key) => return MapOutcome::Ignored,
-            None if self.unmappable.contains_key(&key) => {
+            None if self.ignore.contains(key) => return MapOutcome::Ignored,
+            None if self.unmappable.contains_key(key) => {
                 return MapOutcome::Dead(DeadReason::new(
                     "unmappable",
                     format!(
                         "`{}` = \"{key}\": {}",
                         self.matched_field.as_str(),
-                        self.unmappable[&key]
+                        self.unmappable[key]
                     ),
                 ));
             }
@@ -108,14 +116,15 @@ impl CompiledMapping {
                 }
             },
         };
-        self.map_with(plan_idx, event, uid, &key)
+        self.map_with(plan_idx, event, uid, bump, key)
     }
 
     fn map_with<'a>(
         &'a self,
         plan_idx: usize,
-        event: &'a Value,
+        event: Node<'a>,
         uid: &'a str,
+        bump: &'a Bump,
         key: &str,
     ) -> MapOutcome<'a> {
         let plan = &self.plans[plan_idx];
@@ -125,6 +134,7 @@ impl CompiledMapping {
         let mut root = Val::nulls(class.shape.fields.len());
         let ev = Eval {
             event,
+            bump,
             tf: &self.time_format,
             slots: plan.paths.resolve(event),
         };
@@ -177,36 +187,37 @@ impl CompiledMapping {
 }
 
 struct Eval<'a> {
-    event: &'a Value,
+    event: Node<'a>,
+    bump: &'a Bump,
     tf: &'a TimeFormat,
     /// The plan's plain paths, resolved once for this event.
-    slots: Vec<Option<&'a Value>>,
+    slots: Vec<Option<Node<'a>>>,
 }
 
 /// Entries of a map value (`unmapped`): dotted key → text.
 type Entries<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 impl<'a> Eval<'a> {
-    fn path(&self, p: &'a CompiledPath) -> Option<Cow<'a, Value>> {
+    fn path(&self, p: &'a CompiledPath) -> Option<Node<'a>> {
         match p.slot() {
-            Some(s) => self.slots[s].map(Cow::Borrowed),
-            None => p.eval(self.event),
+            Some(s) => self.slots[s],
+            None => p.eval(self.event, self.bump),
         }
     }
 
-    fn source(&self, src: &'a ValueSource) -> Option<Cow<'a, Value>> {
+    fn source(&self, src: &'a ValueSource) -> Option<Node<'a>> {
         match src {
-            ValueSource::Literal(v) => Some(Cow::Borrowed(v)),
+            ValueSource::Literal(v) => Some(*v),
             ValueSource::Path(p) => self.path(p),
             ValueSource::Enum {
                 evaluate,
                 values,
                 other,
             } => {
-                let key = self.path(evaluate).and_then(|v| match_key(&v));
-                match key.and_then(|k| values.get(&k)) {
-                    Some(v) => Some(Cow::Borrowed(v)),
-                    None => other.as_ref().map(Cow::Borrowed),
+                let key = self.path(evaluate).and_then(match_key);
+                match key.and_then(|k| values.get(k.as_ref())) {
+                    Some(v) => Some(*v),
+                    None => *other,
                 }
             }
             ValueSource::Coalesce(items) => items
@@ -216,7 +227,8 @@ impl<'a> Eval<'a> {
             ValueSource::Hex(inner) => {
                 self.source(inner)
                     .map(|v| match v.as_str().and_then(parse_hex) {
-                        Some(n) => Cow::Owned(Value::from(n)),
+                        Some(n) if n >= 0 => Node::U64(n as u64),
+                        Some(n) => Node::I64(n),
                         None => v,
                     })
             }
@@ -227,12 +239,7 @@ impl<'a> Eval<'a> {
         match p {
             Plan::Const(v) => v.borrowed(),
             Plan::Leaf(src, path) => match self.source(src) {
-                Some(Cow::Borrowed(v)) if !is_absent(v) => {
-                    convert(v, shape, path, self.tf, rejects)
-                }
-                Some(Cow::Owned(v)) if !is_absent(&v) => {
-                    convert(&v, shape, path, self.tf, rejects).into_owned()
-                }
+                Some(v) if !is_absent(&v) => convert(v, shape, path, self.tf, rejects),
                 _ => Val::Null,
             },
             Plan::Struct(members, width) => {
@@ -265,19 +272,14 @@ impl<'a> Eval<'a> {
     fn map_entries(&self, entries: &'a [(String, ValueSource)], out: &mut Entries<'a>) {
         for (k, src) in entries {
             match self.source(src) {
-                None => {}
-                Some(Cow::Borrowed(Value::String(s))) => {
-                    out.push((Cow::Borrowed(k), Cow::Borrowed(s)))
+                None | Some(Node::Null) => {}
+                Some(Node::Str(s)) => out.push((Cow::Borrowed(k), Cow::Borrowed(s))),
+                Some(v @ Node::Object(_)) => {
+                    let mut flat = Vec::new();
+                    flatten_into(k, &v, &mut flat);
+                    out.extend(owned_entries(flat));
                 }
-                Some(v) => match v.as_ref() {
-                    Value::Object(_) => {
-                        let mut flat = Vec::new();
-                        flatten_into(k, &v, &mut flat);
-                        out.extend(owned_entries(flat));
-                    }
-                    Value::Null => {}
-                    other => out.push((Cow::Borrowed(k), Cow::Owned(raw_text(other)))),
-                },
+                Some(other) => out.push((Cow::Borrowed(k), Cow::Owned(raw_text(&other)))),
             }
         }
     }

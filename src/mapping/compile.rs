@@ -2,6 +2,7 @@
 //! each class's output shape (the union over the file's entries) and one evaluation plan per
 //! matched value. Nothing here runs per record.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -14,17 +15,19 @@ use super::shape::{EnumInfo, Field, Scalar, Shape, StructShape};
 use super::time::TimeFormat;
 use super::value::Val;
 use crate::config::{EventMapping, MappingFile};
+use crate::event::Node as Ev;
 use crate::ocsf::{Attribute, Class, Node, Primitive, Requirement, Schema};
 
-/// Where a value comes from.
+/// Where a value comes from. Literals are event nodes that live as long as the process (a
+/// mapping is compiled once).
 #[derive(Debug, Clone)]
 pub enum ValueSource {
-    Literal(Value),
+    Literal(Ev<'static>),
     Path(CompiledPath),
     Enum {
         evaluate: CompiledPath,
-        values: HashMap<String, Value>,
-        other: Option<Value>,
+        values: HashMap<String, Ev<'static>>,
+        other: Option<Ev<'static>>,
     },
     Coalesce(Vec<ValueSource>),
     /// A hexadecimal string (`1b`, `0x1B`) read as an integer (e.g. TCP flags).
@@ -110,12 +113,11 @@ const DERIVED_ROOT: &[&str] = &[
 ];
 
 /// The string form of a matched value: what `ocsf_mapping` keys are compared with.
-pub fn match_key(v: &Value) -> Option<String> {
+pub fn match_key<'a>(v: Ev<'a>) -> Option<Cow<'a, str>> {
     match v {
-        Value::String(s) => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+        Ev::Str(s) => Some(Cow::Borrowed(s.trim())),
+        Ev::Bool(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
+        n => n.number().map(|n| Cow::Owned(n.to_string())),
     }
 }
 
@@ -125,6 +127,8 @@ struct Ctx<'a> {
     entry: Option<String>,
     diags: Vec<Diagnostic>,
     time_format: TimeFormat,
+    /// Where the mapping's literals are kept, for as long as the process runs.
+    literals: &'static bumpalo::Bump,
 }
 
 impl Ctx<'_> {
@@ -143,7 +147,7 @@ impl Ctx<'_> {
 enum Draft {
     Struct(Vec<(String, Draft)>),
     Leaf(ValueSource, String),
-    Const(Value, String, String),
+    Const(Ev<'static>, String, String),
     ListOfOne(Box<Draft>),
     MapEntries(Vec<(String, ValueSource)>),
 }
@@ -160,6 +164,7 @@ pub fn compile(
         entry: None,
         diags: Vec::new(),
         time_format: TimeFormat::from_spec(ev.timestamp.as_ref().and_then(|t| t.format.as_deref())),
+        literals: Box::leak(Box::new(bumpalo::Bump::new())),
     };
     for k in mf.extra.keys() {
         ctx.diag(
@@ -321,7 +326,11 @@ pub fn compile(
     }
     ctx.entry = None;
 
-    let ignore = ev.ignore.iter().filter_map(match_key).collect();
+    let ignore = ev
+        .ignore
+        .iter()
+        .filter_map(|v| match_key(Ev::from_value(ctx.literals, v)).map(Cow::into_owned))
+        .collect();
     let fatal = ctx.diags.iter().any(|d| d.level == Level::Fatal);
     let compiled = match (fatal, matched_field) {
         (false, Some(matched_field)) => Some(CompiledMapping {
@@ -738,9 +747,9 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
                 None
             }
         },
-        Value::Object(m) if m.contains_key("literal") && m.len() == 1 => {
-            Some(ValueSource::Literal(m["literal"].clone()))
-        }
+        Value::Object(m) if m.contains_key("literal") && m.len() == 1 => Some(
+            ValueSource::Literal(Ev::from_value(ctx.literals, &m["literal"])),
+        ),
         Value::Object(m) if m.contains_key("hex") && m.len() == 1 => {
             value_source(ctx, &m["hex"], &format!("{ptr}/hex"))
                 .map(|s| ValueSource::Hex(Box::new(s)))
@@ -799,12 +808,12 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
                 evaluate,
                 values: values
                     .iter()
-                    .map(|(k, v)| (k.trim().to_string(), v.clone()))
+                    .map(|(k, v)| (k.trim().to_string(), Ev::from_value(ctx.literals, v)))
                     .collect(),
-                other: e.get("other").cloned(),
+                other: e.get("other").map(|o| Ev::from_value(ctx.literals, o)),
             })
         }
-        other => Some(ValueSource::Literal(other.clone())),
+        other => Some(ValueSource::Literal(Ev::from_value(ctx.literals, other))),
     }
 }
 
@@ -820,12 +829,12 @@ fn lint_literals(
     path: &str,
     attr: &Attribute,
 ) {
-    let lits: Vec<(String, &Value)> = match src {
-        ValueSource::Literal(v) => vec![(ptr.to_string(), v)],
+    let lits: Vec<(String, Ev<'static>)> = match src {
+        ValueSource::Literal(v) => vec![(ptr.to_string(), *v)],
         ValueSource::Enum { values, other, .. } => values
             .iter()
-            .map(|(k, v)| (format!("{ptr}/enum/values/{}", ptr_token(k)), v))
-            .chain(other.iter().map(|v| (format!("{ptr}/enum/other"), v)))
+            .map(|(k, v)| (format!("{ptr}/enum/values/{}", ptr_token(k)), *v))
+            .chain(other.iter().map(|v| (format!("{ptr}/enum/other"), *v)))
             .collect(),
         ValueSource::Coalesce(items) => {
             for it in items {
@@ -838,12 +847,12 @@ fn lint_literals(
     for (p, v) in lits {
         if path == "metadata.version" {
             if v.as_str() != Some(crate::ocsf::OCSF_VERSION) {
-                ctx.diag(Level::Error, &p, format!("`metadata.version` is `{}` in the mapping; OCSF output here is {} (written as \"{}\")", crate::mapping::convert::raw_text(v), ctx.schema.version, crate::ocsf::OCSF_VERSION));
+                ctx.diag(Level::Error, &p, format!("`metadata.version` is `{}` in the mapping; OCSF output here is {} (written as \"{}\")", crate::mapping::convert::raw_text(&v), ctx.schema.version, crate::ocsf::OCSF_VERSION));
             }
             continue;
         }
         if path == "metadata.profiles" {
-            if v.is_string() {
+            if v.as_str().is_some() {
                 ctx.diag(
                     Level::Error,
                     &p,
@@ -851,8 +860,8 @@ fn lint_literals(
                 );
             }
             let items: Vec<String> = match v {
-                Value::String(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
-                Value::Array(a) => a.iter().map(crate::mapping::convert::raw_text).collect(),
+                Ev::Str(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
+                Ev::Array(a) => a.iter().map(crate::mapping::convert::raw_text).collect(),
                 _ => vec![],
             };
             for it in items {
@@ -880,7 +889,7 @@ fn lint_literals(
                 &p,
                 format!(
                     "`{}` cannot be `{path}` ({}{}); it is kept under unmapped",
-                    crate::mapping::convert::raw_text(v),
+                    crate::mapping::convert::raw_text(&v),
                     attr.type_name,
                     if attr.is_array() { " array" } else { "" }
                 ),
@@ -896,7 +905,7 @@ fn lint_literals(
                     info.keys().cloned().collect::<Vec<_>>().join(", ")
                 ),
             );
-        } else if let Value::Number(n) = v
+        } else if let Some(n) = v.number()
             && attr
                 .enum_values
                 .as_ref()
@@ -1140,7 +1149,7 @@ fn resolve(ctx: &mut Ctx, d: Draft, shape: &Shape, extra: &mut Vec<(String, Valu
         Draft::Leaf(src, path) => Plan::Leaf(src, path),
         Draft::Const(v, path, _ptr) => {
             let mut rejects = Vec::new();
-            let val = super::convert::convert(&v, shape, &path, &ctx.time_format, &mut rejects);
+            let val = super::convert::convert(v, shape, &path, &ctx.time_format, &mut rejects);
             if rejects.is_empty() {
                 Plan::Const(val.into_owned())
             } else {

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
+use crate::event::Node;
 
 use super::shape::{Scalar, Shape, StructShape};
 use super::time::{TimeFormat, epoch_number_to_ms, parse_time_str};
@@ -21,9 +21,10 @@ fn is_absent_placeholder(s: &str) -> bool {
     s.is_empty() || s == "-"
 }
 
-pub fn raw_text(v: &Value) -> String {
+/// A value as text: a string as it is, anything else as JSON.
+pub fn raw_text(v: &Node) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Node::Str(s) => (*s).to_string(),
         other => other.to_string(),
     }
 }
@@ -31,7 +32,7 @@ pub fn raw_text(v: &Value) -> String {
 /// Convert `v` to `shape`. Parts that cannot be typed are left null and reported in `rejects`
 /// under their OCSF path.
 pub fn convert<'v>(
-    v: &'v Value,
+    v: Node<'v>,
     shape: &Shape,
     path: &str,
     tf: &TimeFormat,
@@ -41,23 +42,20 @@ pub fn convert<'v>(
         Shape::Scalar(sc) => match convert_scalar(v, sc, tf) {
             Ok(val) => val,
             Err(_) => {
-                rejects.push((path.to_string(), raw_text(v)));
+                rejects.push((path.to_string(), raw_text(&v)));
                 Val::Null
             }
         },
         Shape::List(inner) => {
             let mut out: Vec<Val> = match v {
-                Value::Array(a) => a
+                Node::Array(a) => a
                     .iter()
                     .filter(|i| !i.is_null())
-                    .map(|i| convert(i, inner, path, tf, rejects))
+                    .map(|i| convert(*i, inner, path, tf, rejects))
                     .collect(),
-                Value::String(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => s
+                Node::Str(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => s
                     .split(',')
-                    .map(|p| {
-                        let item = Value::String(p.trim().to_string());
-                        convert(&item, inner, path, tf, rejects).into_owned()
-                    })
+                    .map(|p| convert(Node::Str(p.trim()), inner, path, tf, rejects))
                     .collect(),
                 other => vec![convert(other, inner, path, tf, rejects)],
             };
@@ -65,19 +63,19 @@ pub fn convert<'v>(
             Val::List(out).normalize_empty()
         }
         Shape::Struct(st) => match v {
-            Value::Object(m) => convert_object(m, st, path, tf, rejects),
+            Node::Object(m) => convert_object(m, st, path, tf, rejects),
             other => {
-                rejects.push((path.to_string(), raw_text(other)));
+                rejects.push((path.to_string(), raw_text(&other)));
                 Val::Null
             }
         },
         Shape::Map => match v {
-            Value::Object(m) => {
+            Node::Object(m) => {
                 let mut entries = Vec::with_capacity(m.len());
-                flatten_into("", v, &mut entries);
+                flatten_into("", &v, &mut entries);
                 Val::Map(owned_entries(entries)).normalize_empty()
             }
-            other => Val::Map(vec![(Cow::Borrowed(""), Cow::Owned(raw_text(other)))]),
+            other => Val::Map(vec![(Cow::Borrowed(""), Cow::Owned(raw_text(&other)))]),
         },
     }
 }
@@ -91,7 +89,7 @@ pub fn owned_entries<'a>(entries: Vec<(String, String)>) -> Vec<(Cow<'a, str>, C
 }
 
 fn convert_object<'v>(
-    m: &'v serde_json::Map<String, Value>,
+    m: &'v [(&'v str, Node<'v>)],
     st: &StructShape,
     path: &str,
     tf: &TimeFormat,
@@ -104,52 +102,58 @@ fn convert_object<'v>(
         }
         let child = format!("{path}.{k}");
         match st.index(k) {
-            Some(i) => members[i] = convert(v, &st.fields[i].shape, &child, tf, rejects),
+            Some(i) => members[i] = convert(*v, &st.fields[i].shape, &child, tf, rejects),
             None => flatten_rejects(&child, v, rejects),
         }
     }
     Val::Struct(members).normalize_empty()
 }
 
-fn flatten_rejects(path: &str, v: &Value, rejects: &mut Rejects) {
+fn flatten_rejects(path: &str, v: &Node, rejects: &mut Rejects) {
     let mut entries = Vec::new();
     flatten_into(path, v, &mut entries);
     rejects.extend(entries);
 }
 
 /// Flatten nested objects into dotted keys; arrays and scalars become text.
-pub fn flatten_into(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+pub fn flatten_into(prefix: &str, v: &Node, out: &mut Vec<(String, String)>) {
     match v {
-        Value::Object(m) => {
-            for (k, child) in m {
+        Node::Object(m) => {
+            for (k, child) in m.iter() {
                 let key = if prefix.is_empty() {
-                    k.clone()
+                    (*k).to_string()
                 } else {
                     format!("{prefix}.{k}")
                 };
                 flatten_into(&key, child, out);
             }
         }
-        Value::Null => {}
+        Node::Null => {}
         other => out.push((prefix.to_string(), raw_text(other))),
     }
 }
 
 pub fn convert_scalar<'v>(
-    v: &'v Value,
+    v: Node<'v>,
     sc: &Scalar,
     tf: &TimeFormat,
 ) -> Result<Val<'v>, ConvertError> {
-    let bad = || ConvertError(format!("`{}` is not a valid {}", raw_text(v), sc.type_name));
+    let bad = || {
+        ConvertError(format!(
+            "`{}` is not a valid {}",
+            raw_text(&v),
+            sc.type_name
+        ))
+    };
     let val = match sc.prim {
         Primitive::Boolean => match v {
-            Value::Bool(b) => Val::Bool(*b),
-            Value::Number(n) => match n.as_i64() {
+            Node::Bool(b) => Val::Bool(b),
+            n if n.is_number() => match n.as_i64() {
                 Some(0) => Val::Bool(false),
                 Some(1) => Val::Bool(true),
                 _ => return Err(bad()),
             },
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            Node::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" | "y" => Val::Bool(true),
                 "false" | "0" | "no" | "n" => Val::Bool(false),
                 _ => return Err(bad()),
@@ -158,7 +162,7 @@ pub fn convert_scalar<'v>(
         },
         Primitive::Integer | Primitive::Long => {
             let i = match v {
-                Value::Number(n) => n
+                n if n.is_number() => n
                     .as_i64()
                     .or_else(|| {
                         n.as_f64()
@@ -166,8 +170,8 @@ pub fn convert_scalar<'v>(
                             .map(|f| f as i64)
                     })
                     .ok_or_else(bad)?,
-                Value::String(s) => parse_int(s.trim()).ok_or_else(bad)?,
-                Value::Bool(b) => *b as i64,
+                Node::Str(s) => parse_int(s.trim()).ok_or_else(bad)?,
+                Node::Bool(b) => b as i64,
                 _ => return Err(bad()),
             };
             if sc.prim == Primitive::Integer && i32::try_from(i).is_err() {
@@ -190,17 +194,19 @@ pub fn convert_scalar<'v>(
             Val::Int(i)
         }
         Primitive::Float => match v {
-            Value::Number(n) => Val::Float(n.as_f64().ok_or_else(bad)?),
-            Value::String(s) => Val::Float(s.trim().parse::<f64>().map_err(|_| bad())?),
+            n if n.is_number() => Val::Float(n.as_f64().ok_or_else(bad)?),
+            Node::Str(s) => Val::Float(s.trim().parse::<f64>().map_err(|_| bad())?),
             _ => return Err(bad()),
         },
         Primitive::Timestamp => match v {
-            Value::Number(n) => Val::Int(n.as_f64().and_then(epoch_number_to_ms).ok_or_else(bad)?),
-            Value::String(s) => Val::Int(parse_time_str(s, tf).ok_or_else(bad)?),
+            n if n.is_number() => {
+                Val::Int(n.as_f64().and_then(epoch_number_to_ms).ok_or_else(bad)?)
+            }
+            Node::Str(s) => Val::Int(parse_time_str(s, tf).ok_or_else(bad)?),
             _ => return Err(bad()),
         },
         Primitive::String => match v {
-            Value::String(s) => {
+            Node::Str(s) => {
                 if sc.is_ip && s.trim().parse::<std::net::IpAddr>().is_err() {
                     return Err(bad());
                 }
@@ -211,7 +217,9 @@ pub fn convert_scalar<'v>(
                 }
                 Val::text(s)
             }
-            Value::Number(_) | Value::Bool(_) if !sc.is_ip => Val::owned(v.to_string()),
+            Node::U64(_) | Node::I64(_) | Node::F64(_) | Node::Bool(_) if !sc.is_ip => {
+                Val::owned(v.to_string())
+            }
             _ => return Err(bad()),
         },
         Primitive::Json => Val::owned(v.to_string()),
@@ -221,10 +229,10 @@ pub fn convert_scalar<'v>(
 }
 
 /// The value for a typed field from a string placeholder: `-` and "" are absent.
-pub fn is_absent(v: &Value) -> bool {
+pub fn is_absent(v: &Node) -> bool {
     match v {
-        Value::Null => true,
-        Value::String(s) => is_absent_placeholder(s.trim()),
+        Node::Null => true,
+        Node::Str(s) => is_absent_placeholder(s.trim()),
         _ => false,
     }
 }
@@ -248,6 +256,10 @@ mod tests {
     use serde_json::json;
     use std::sync::Arc;
 
+    fn node(v: &serde_json::Value) -> Node<'static> {
+        Node::leak_value(v)
+    }
+
     fn sc(prim: Primitive, ty: &str) -> Scalar {
         Scalar {
             prim,
@@ -263,20 +275,35 @@ mod tests {
     fn scalars() {
         let tf = TimeFormat::Auto;
         assert_eq!(
-            convert_scalar(&json!("1128"), &sc(Primitive::Integer, "integer_t"), &tf),
+            convert_scalar(
+                node(&json!("1128")),
+                &sc(Primitive::Integer, "integer_t"),
+                &tf
+            ),
             Ok(Val::Int(1128))
         );
-        assert!(convert_scalar(&json!("abc"), &sc(Primitive::Integer, "integer_t"), &tf).is_err());
+        assert!(
+            convert_scalar(
+                node(&json!("abc")),
+                &sc(Primitive::Integer, "integer_t"),
+                &tf
+            )
+            .is_err()
+        );
         let mut port = sc(Primitive::Integer, "port_t");
         port.range = Some([0, 65535]);
-        assert!(convert_scalar(&json!(70000), &port, &tf).is_err());
+        assert!(convert_scalar(node(&json!(70000)), &port, &tf).is_err());
         assert_eq!(
-            convert_scalar(&json!("true"), &sc(Primitive::Boolean, "boolean_t"), &tf),
+            convert_scalar(
+                node(&json!("true")),
+                &sc(Primitive::Boolean, "boolean_t"),
+                &tf
+            ),
             Ok(Val::Bool(true))
         );
         assert_eq!(
             convert_scalar(
-                &json!("2023-10-03 23:50:22.438"),
+                node(&json!("2023-10-03 23:50:22.438")),
                 &sc(Primitive::Timestamp, "timestamp_t"),
                 &tf
             ),
@@ -284,9 +311,9 @@ mod tests {
         );
         let mut ip = sc(Primitive::String, "ip_t");
         ip.is_ip = true;
-        assert!(convert_scalar(&json!("13.127.20.X"), &ip, &tf).is_err());
+        assert!(convert_scalar(node(&json!("13.127.20.X")), &ip, &tf).is_err());
         assert_eq!(
-            convert_scalar(&json!("::1"), &ip, &tf),
+            convert_scalar(node(&json!("::1")), &ip, &tf),
             Ok(Val::Str("::1".into()))
         );
     }
@@ -297,7 +324,7 @@ mod tests {
         let mut rejects = Vec::new();
         let csv = json!("cloud, firewall");
         let v = convert(
-            &csv,
+            node(&csv),
             &shape,
             "metadata.profiles",
             &TimeFormat::Auto,
@@ -309,7 +336,7 @@ mod tests {
         );
         let one = json!("host");
         let v = convert(
-            &one,
+            node(&one),
             &shape,
             "metadata.profiles",
             &TimeFormat::Auto,

@@ -1,10 +1,10 @@
 //! `$.` paths: full RFC 9535 JSONPath through serde_json_path, with a fast direct walk for the
 //! common plain member/index paths, and the reference's `$.UserDefined.x` (agent decorations).
 
-use std::borrow::Cow;
-
-use serde_json::Value;
+use bumpalo::Bump;
 use serde_json_path::JsonPath;
+
+use crate::event::{Node, member};
 
 #[derive(Debug, Clone)]
 pub struct CompiledPath {
@@ -73,70 +73,36 @@ impl CompiledPath {
     }
 
     /// The value at this path; `None` when absent or null. A query selecting several nodes
-    /// gives them as an array.
-    pub fn eval<'a>(&self, root: &'a Value) -> Option<Cow<'a, Value>> {
+    /// gives them as an array. Queries run on a `serde_json::Value` copy of the event, and what
+    /// they select is copied back into `bump`.
+    pub fn eval<'a>(&self, root: Node<'a>, bump: &'a Bump) -> Option<Node<'a>> {
         match &self.kind {
             Kind::Direct(segs) => {
                 let mut cur = root;
                 for s in segs {
                     cur = match s {
                         Seg::Key(k) => member(cur.as_object()?, k)?,
-                        Seg::Index(i) => cur.as_array()?.get(*i)?,
+                        Seg::Index(i) => *cur.as_array()?.get(*i)?,
                     };
                 }
-                (!cur.is_null()).then_some(Cow::Borrowed(cur))
+                (!cur.is_null()).then_some(cur)
             }
             Kind::Query(q) => {
-                let nodes = q.query(root).all();
+                let value = root.to_value();
+                let nodes = q.query(&value).all();
                 match nodes.len() {
                     0 => None,
-                    1 => (!nodes[0].is_null()).then_some(Cow::Borrowed(nodes[0])),
-                    _ => Some(Cow::Owned(Value::Array(
-                        nodes.into_iter().cloned().collect(),
+                    1 => (!nodes[0].is_null()).then(|| Node::from_value(bump, nodes[0])),
+                    _ => Some(Node::Array(bump.alloc_slice_fill_iter(
+                        nodes.into_iter().map(|n| Node::from_value(bump, n)),
                     ))),
                 }
             }
-            Kind::UserDefined(primary, fallback) => {
-                primary.eval(root).or_else(|| fallback.eval(root))
-            }
+            Kind::UserDefined(primary, fallback) => primary
+                .eval(root, bump)
+                .or_else(|| fallback.eval(root, bump)),
         }
     }
-}
-
-/// A member of an object. Event objects are small: a scan of the sorted keys that compares
-/// lengths and first bytes before any bytes beats the map's search, which compares every key
-/// it meets in full.
-#[inline]
-fn member<'a>(m: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if m.len() > SCAN_LIMIT || !maps_iterate_sorted() {
-        return m.get(key);
-    }
-    let kb = key.as_bytes();
-    let first = *kb.first()?;
-    for (k, v) in m {
-        let b = k.as_bytes();
-        match b.first() {
-            Some(&f) if f > first => return None,
-            Some(&f) if f == first && b == kb => return Some(v),
-            _ => {}
-        }
-    }
-    None
-}
-
-const SCAN_LIMIT: usize = 48;
-
-/// Whether JSON objects iterate their keys in sorted order: true unless some crate in the build
-/// turns on serde_json's `preserve_order` (insertion order), where a scan that stops at the first
-/// greater key would miss members.
-pub(crate) fn maps_iterate_sorted() -> bool {
-    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *SORTED.get_or_init(|| {
-        let mut m = serde_json::Map::new();
-        m.insert("b".into(), Value::Null);
-        m.insert("a".into(), Value::Null);
-        m.keys().next().is_some_and(|k| k == "a")
-    })
 }
 
 fn direct_or(text: &str, query: JsonPath) -> Kind {
@@ -185,18 +151,24 @@ fn direct_segments(text: &str) -> Option<Vec<Seg>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn eval(p: &CompiledPath, v: &Value) -> Option<Value> {
+        let bump = Bump::new();
+        p.eval(Node::from_value(&bump, v), &bump)
+            .map(|n| n.to_value())
+    }
 
     #[test]
     fn direct_and_query_paths_agree() {
         let v = json!({"a": {"b": [1, {"c d": "x"}]}, "n": null, "list": [{"k": 1}, {"k": 2}]});
         let p = CompiledPath::parse("$.a.b[1]['c d']").unwrap();
         assert!(matches!(p.kind, Kind::Direct(_)));
-        assert_eq!(p.eval(&v).unwrap().as_ref(), &json!("x"));
-        assert!(CompiledPath::parse("$.n").unwrap().eval(&v).is_none());
+        assert_eq!(eval(&p, &v), Some(json!("x")));
+        assert!(eval(&CompiledPath::parse("$.n").unwrap(), &v).is_none());
         let q = CompiledPath::parse("$.list[*].k").unwrap();
         assert!(matches!(q.kind, Kind::Query(_)));
-        assert_eq!(q.eval(&v).unwrap().as_ref(), &json!([1, 2]));
+        assert_eq!(eval(&q, &v), Some(json!([1, 2])));
         assert!(CompiledPath::parse("$.a[").is_err());
     }
 
@@ -204,13 +176,11 @@ mod tests {
     fn user_defined_falls_back_to_top_level_decoration() {
         let p = CompiledPath::parse("$.UserDefined.source_instance_id").unwrap();
         assert_eq!(
-            p.eval(&json!({"source_instance_id": "i-1"}))
-                .unwrap()
-                .as_ref(),
-            &json!("i-1")
+            eval(&p, &json!({"source_instance_id": "i-1"})),
+            Some(json!("i-1"))
         );
         let nested =
             json!({"UserDefined": {"source_instance_id": "i-2"}, "source_instance_id": "i-1"});
-        assert_eq!(p.eval(&nested).unwrap().as_ref(), &json!("i-2"));
+        assert_eq!(eval(&p, &nested), Some(json!("i-2")));
     }
 }

@@ -5,10 +5,9 @@
 
 use std::cmp::Ordering;
 
-use serde_json::Value;
-
 use super::compile::{Plan, ValueSource};
-use super::path::{CompiledPath, Seg, maps_iterate_sorted};
+use super::path::{CompiledPath, Seg};
+use crate::event::{Node as Ev, member};
 
 #[derive(Debug, Clone, Default)]
 pub struct PathIndex {
@@ -109,7 +108,7 @@ impl PathIndex {
     }
 
     /// The value of every indexed path in `event` (absent or null: `None`), by slot.
-    pub fn resolve<'a>(&self, event: &'a Value) -> Vec<Option<&'a Value>> {
+    pub fn resolve<'a>(&self, event: Ev<'a>) -> Vec<Option<Ev<'a>>> {
         let mut out = vec![None; self.slots];
         if self.slots > 0 {
             self.walk(0, event, &mut out);
@@ -117,16 +116,16 @@ impl PathIndex {
         out
     }
 
-    fn walk<'a>(&self, node: usize, v: &'a Value, out: &mut [Option<&'a Value>]) {
+    fn walk<'a>(&self, node: usize, v: Ev<'a>, out: &mut [Option<Ev<'a>>]) {
         let n = &self.nodes[node];
         if let Some(s) = n.slot {
             out[s] = (!v.is_null()).then_some(v);
         }
         match v {
-            Value::Object(m) if !n.keys.is_empty() => {
-                if m.len() > SCAN_LIMIT || !maps_iterate_sorted() {
+            Ev::Object(m) if !n.keys.is_empty() => {
+                if m.len() > SCAN_LIMIT {
                     for (k, c) in &n.keys {
-                        if let Some(cv) = m.get(k) {
+                        if let Some(cv) = member(m, k) {
                             self.walk(*c, cv, out);
                         }
                     }
@@ -140,7 +139,7 @@ impl PathIndex {
                                 want.next();
                             }
                             Ordering::Equal => {
-                                self.walk(*c, cv, out);
+                                self.walk(*c, *cv, out);
                                 want.next();
                                 break;
                             }
@@ -152,10 +151,10 @@ impl PathIndex {
                     }
                 }
             }
-            Value::Array(a) => {
+            Ev::Array(a) => {
                 for (i, c) in &n.indexes {
                     if let Some(cv) = a.get(*i) {
-                        self.walk(*c, cv, out);
+                        self.walk(*c, *cv, out);
                     }
                 }
             }
@@ -180,6 +179,7 @@ fn cmp(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bumpalo::Bump;
     use serde_json::json;
 
     fn leaf(path: &str) -> (usize, Plan) {
@@ -214,14 +214,16 @@ mod tests {
             "n": null,
             "list": [{"k": 1}],
         });
-        let slots = idx.resolve(&event);
+        let bump = Bump::new();
+        let event = Ev::from_value(&bump, &event);
+        let slots = idx.resolve(event);
         for (_, m) in &members {
             let Plan::Leaf(ValueSource::Path(p), _) = m else {
                 unreachable!()
             };
-            let alone = p.eval(&event);
+            let alone = p.eval(event, &bump);
             match p.slot() {
-                Some(s) => assert_eq!(slots[s], alone.as_deref(), "{}", p.as_str()),
+                Some(s) => assert_eq!(slots[s], alone, "{}", p.as_str()),
                 None => assert_eq!(p.as_str(), "$.list[*].k"),
             }
         }

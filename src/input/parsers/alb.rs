@@ -3,7 +3,11 @@
 //! `classification_reason`, `conn_trace_id` and the 2025 transform fields; older lines simply
 //! end earlier.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use bumpalo::Bump;
+
+use crate::event::{Members, Node, finish_object};
 
 use super::delimited::split_delimited;
 
@@ -56,7 +60,8 @@ fn split_host_port(s: &str) -> Option<(&str, &str)> {
     p.parse::<u16>().ok().map(|_| (h, p))
 }
 
-pub fn parse_alb_line(line: &str) -> Result<Value, String> {
+/// The fields of one line as an event in `bump`; values borrow from the line.
+pub fn parse_alb_line<'a>(bump: &'a Bump, line: &'a str) -> Result<Node<'a>, String> {
     let fields = split_delimited(line.trim_end(), ' ')?;
     if fields.len() < 12 {
         return Err(format!(
@@ -64,45 +69,54 @@ pub fn parse_alb_line(line: &str) -> Result<Value, String> {
             fields.len()
         ));
     }
-    let mut m = Map::new();
-    let put = |m: &mut Map<String, Value>, k: &str, v: &str| {
+    let mut m = Members::with_capacity_in(fields.len() + 6, bump);
+    let mut put = |k: &'a str, v: &'a str| {
         if !v.is_empty() && v != "-" {
-            m.insert(k.to_string(), Value::String(v.to_string()));
+            m.push((k, Node::Str(v)));
         }
     };
-    for (i, v) in fields.iter().enumerate() {
+    for (i, v) in fields.into_iter().enumerate() {
+        let v: &'a str = match v {
+            Cow::Borrowed(b) => b,
+            Cow::Owned(o) => bump.alloc_str(&o),
+        };
         let Some(&name) = FIELDS.get(i) else {
-            put(&mut m, &format!("field_{}", i + 1), v);
+            put(bump.alloc_str(&format!("field_{}", i + 1)), v);
             continue;
         };
         match name {
             "client:port" | "target:port" => {
-                let prefix = name.split(':').next().unwrap_or(name);
+                let (ip, port) = if name == "client:port" {
+                    ("client_ip", "client_port")
+                } else {
+                    ("target_ip", "target_port")
+                };
                 match split_host_port(v) {
                     Some((h, p)) => {
-                        put(&mut m, &format!("{prefix}_ip"), h);
-                        put(&mut m, &format!("{prefix}_port"), p);
+                        put(ip, h);
+                        put(port, p);
                     }
-                    None => put(&mut m, &format!("{prefix}_ip"), v),
+                    None => put(ip, v),
                 }
             }
             "request" => {
-                put(&mut m, "request", v);
+                put("request", v);
                 let mut parts = v.splitn(3, ' ');
-                put(&mut m, "request_method", parts.next().unwrap_or(""));
-                put(&mut m, "request_url", parts.next().unwrap_or(""));
-                put(&mut m, "request_protocol", parts.next().unwrap_or(""));
+                put("request_method", parts.next().unwrap_or(""));
+                put("request_url", parts.next().unwrap_or(""));
+                put("request_protocol", parts.next().unwrap_or(""));
             }
             t if TIMINGS.contains(&t) && v == "-1" => {}
-            _ => put(&mut m, name, v),
+            _ => put(name, v),
         }
     }
+    let event = finish_object(m);
     for required in ["type", "time"] {
-        if !m.contains_key(required) {
+        if event.get(required).is_none() {
             return Err(format!("ALB log line has no `{required}`"));
         }
     }
-    Ok(Value::Object(m))
+    Ok(event)
 }
 
 #[cfg(test)]
@@ -112,7 +126,8 @@ mod tests {
     #[test]
     fn full_line_with_classification() {
         let line = r#"https 2018-07-02T22:23:00.186641Z app/my-lb/50dc 192.168.131.39:2817 10.0.0.1:80 0.086 0.048 -1 200 200 0 57 "GET https://www.example.com:443/a b HTTP/1.1" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:tg "Root=1-58" "www.example.com" "arn:cert" 1 2018-07-02T22:22:48.364000Z "authenticate,forward" "-" "-" "10.0.0.1:80" "200" "Acceptable" "SpaceInUri" TID_123"#;
-        let v = parse_alb_line(line).unwrap();
+        let bump = Bump::new();
+        let v = parse_alb_line(&bump, line).unwrap().to_value();
         assert_eq!(v["client_ip"], "192.168.131.39");
         assert_eq!(v["target_port"], "80");
         assert_eq!(v["request_method"], "GET");
@@ -122,6 +137,6 @@ mod tests {
         assert!(v.get("redirect_url").is_none());
         assert_eq!(v["classification_reason"], "SpaceInUri");
         assert_eq!(v["conn_trace_id"], "TID_123");
-        assert!(parse_alb_line("http 2018").is_err());
+        assert!(parse_alb_line(&bump, "http 2018").is_err());
     }
 }

@@ -1,70 +1,70 @@
 //! Splitting delimited text: a delimiter character, `"`-quoted fields (a doubled `""` is a
 //! quote), and runs of spaces counted as one separator when the delimiter is a space.
 
-pub fn split_delimited(s: &str, delim: char) -> Result<Vec<String>, String> {
+use std::borrow::Cow;
+
+/// The fields of `s`. A field borrows from `s` unless it has a doubled quote to undo.
+pub fn split_delimited(s: &str, delim: char) -> Result<Vec<Cow<'_, str>>, String> {
     let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
+    let mut rest = s;
     loop {
         if delim == ' ' {
-            while chars.peek() == Some(&' ') {
-                chars.next();
-            }
-            if chars.peek().is_none() {
+            rest = rest.trim_start_matches(' ');
+            if rest.is_empty() {
                 break;
             }
         }
-        let mut field = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            let mut closed = false;
-            while let Some(c) = chars.next() {
-                if c == '"' {
-                    if chars.peek() == Some(&'"') {
-                        chars.next();
-                        field.push('"');
-                        continue;
-                    }
-                    match chars.peek() {
-                        None => {
-                            closed = true;
-                            break;
-                        }
-                        Some(&n) if n == delim => {
-                            closed = true;
-                            break;
-                        }
-                        // A quote inside a quoted field that is not followed by the delimiter.
-                        Some(_) => field.push('"'),
-                    }
-                } else {
-                    field.push(c);
-                }
-            }
-            if !closed {
-                return Err("unterminated quoted field".into());
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == delim {
-                    break;
-                }
-                field.push(c);
-                chars.next();
-            }
-        }
+        let (field, after) = match rest.strip_prefix('"') {
+            Some(q) => quoted(q, delim)?,
+            None => match rest.find(delim) {
+                Some(i) => (Cow::Borrowed(&rest[..i]), &rest[i..]),
+                None => (Cow::Borrowed(rest), ""),
+            },
+        };
         out.push(field);
-        match chars.next() {
-            Some(c) if c == delim => {
-                if delim != ' ' && chars.peek().is_none() {
-                    out.push(String::new());
-                    break;
-                }
+        // A field ends at a delimiter or at the end of the line.
+        match after.strip_prefix(delim) {
+            Some(r) if delim != ' ' && r.is_empty() => {
+                out.push(Cow::Borrowed(""));
+                break;
             }
+            Some(r) => rest = r,
             None => break,
-            Some(_) => unreachable!("fields end at a delimiter or the end"),
         }
     }
     Ok(out)
+}
+
+/// A quoted field (the text after its opening quote) and what follows its closing quote. A
+/// doubled quote is one quote; a quote not followed by the delimiter or the end is kept.
+fn quoted(q: &str, delim: char) -> Result<(Cow<'_, str>, &str), String> {
+    let bytes = q.as_bytes();
+    let mut owned: Option<String> = None;
+    let (mut from, mut i) = (0, 0);
+    while let Some(off) = memchr::memchr(b'"', &bytes[i..]) {
+        let at = i + off;
+        let next = &q[at + 1..];
+        if next.starts_with('"') {
+            owned
+                .get_or_insert_with(String::new)
+                .push_str(&q[from..=at]);
+            i = at + 2;
+            from = i;
+            continue;
+        }
+        if next.is_empty() || next.starts_with(delim) {
+            let field = match owned {
+                Some(mut o) => {
+                    o.push_str(&q[from..at]);
+                    Cow::Owned(o)
+                }
+                None => Cow::Borrowed(&q[..at]),
+            };
+            return Ok((field, next));
+        }
+        i = at + 1;
+    }
+    Err("unterminated quoted field".into())
 }
 
 #[cfg(test)]
@@ -83,5 +83,9 @@ mod tests {
         );
         assert_eq!(split_delimited("a\tb", '\t').unwrap(), vec!["a", "b"]);
         assert!(split_delimited(r#"a "b"#, ' ').is_err());
+        assert_eq!(
+            split_delimited(r#"  x  "in"side" "" y "#, ' ').unwrap(),
+            vec!["x", "in\"side", "", "y"]
+        );
     }
 }

@@ -4,22 +4,16 @@ mod alb;
 mod delimited;
 mod windows_event;
 
+use bumpalo::Bump;
 use regex::Regex;
-use serde_json::{Map, Value};
+
+use crate::event::{Members, Node, finish_object, parse_json};
 
 use crate::config::FormatConfig;
 
 pub use alb::parse_alb_line;
 pub use delimited::split_delimited;
 pub use windows_event::{normalize_windows_event, parse_description};
-
-/// One raw record that became (or failed to become) an event.
-#[derive(Debug)]
-pub struct RawEvent {
-    pub position: u64,
-    pub raw: String,
-    pub parsed: Result<Value, String>,
-}
 
 /// A compiled input format.
 #[derive(Debug, Clone)]
@@ -41,8 +35,8 @@ pub enum Parser {
 }
 
 /// What one line gave.
-pub enum LineResult {
-    Event(Value),
+pub enum LineResult<'a> {
+    Event(Node<'a>),
     /// A header, comment or blank line.
     Skip,
     Error(String),
@@ -122,24 +116,27 @@ impl Parser {
         }
     }
 
-    /// Events of a whole JSON document.
-    pub fn document_events(&self, bytes: &[u8]) -> Result<Vec<Value>, String> {
-        let doc: Value =
-            serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON document: {e}"))?;
+    /// Events of a whole JSON document, built in `bump`.
+    pub fn document_events<'a>(
+        &self,
+        bump: &'a Bump,
+        bytes: &'a [u8],
+    ) -> Result<Vec<Node<'a>>, String> {
+        let doc = parse_json(bump, bytes).map_err(|e| format!("invalid JSON document: {e}"))?;
         let Parser::Json { records_key } = self else {
             return Ok(vec![doc]);
         };
         let node = match records_key {
             Some(k) => match doc {
-                Value::Object(mut m) => m
-                    .remove(k)
+                Node::Object(_) => doc
+                    .get(k)
                     .ok_or_else(|| format!("document has no `{k}` key"))?,
                 _ => return Err(format!("document is not an object with `{k}`")),
             },
             None => doc,
         };
         Ok(match node {
-            Value::Array(items) => items,
+            Node::Array(items) => items.to_vec(),
             other => vec![other],
         })
     }
@@ -151,33 +148,32 @@ pub struct LineParser<'a> {
 }
 
 impl LineParser<'_> {
-    pub fn parse(&mut self, line: &[u8]) -> LineResult {
+    /// Parse one line into an event in `bump` (its strings may borrow from `line`).
+    pub fn parse<'a>(&mut self, bump: &'a Bump, line: &'a [u8]) -> LineResult<'a> {
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             return LineResult::Skip;
         }
         match self.parser {
-            Parser::JsonLines => json_line(line),
-            Parser::WindowsEvent => match json_line(line) {
-                LineResult::Event(v) => {
-                    normalize_windows_event(v).map_or_else(LineResult::Error, LineResult::Event)
-                }
+            Parser::JsonLines | Parser::Json { .. } => json_line(bump, line),
+            Parser::WindowsEvent => match json_line(bump, line) {
+                LineResult::Event(v) => normalize_windows_event(bump, v)
+                    .map_or_else(LineResult::Error, LineResult::Event),
                 other => other,
             },
-            Parser::Json { .. } => json_line(line),
             Parser::Alb => match text(line) {
-                Ok(s) => parse_alb_line(s).map_or_else(LineResult::Error, LineResult::Event),
+                Ok(s) => parse_alb_line(bump, s).map_or_else(LineResult::Error, LineResult::Event),
                 Err(e) => LineResult::Error(e),
             },
             Parser::Regex(re) => match text(line) {
                 Ok(s) => match re.captures(s) {
                     Some(c) => {
-                        let mut m = Map::new();
+                        let mut m = Members::new_in(bump);
                         for name in re.capture_names().flatten() {
                             if let Some(v) = c.name(name) {
-                                m.insert(name.to_string(), Value::String(v.as_str().to_string()));
+                                m.push((bump.alloc_str(name), Node::Str(v.as_str())));
                             }
                         }
-                        LineResult::Event(Value::Object(m))
+                        LineResult::Event(finish_object(m))
                     }
                     None => LineResult::Error("line does not match the format's regex".into()),
                 },
@@ -202,22 +198,26 @@ impl LineParser<'_> {
                     Err(e) => return LineResult::Error(e),
                 };
                 if *header && self.header.is_none() {
-                    self.header = Some(fields);
+                    self.header = Some(fields.into_iter().map(|f| f.into_owned()).collect());
                     return LineResult::Skip;
                 }
                 let names = self.header.as_ref().unwrap_or(columns);
-                let mut m = Map::new();
+                let mut m = Members::with_capacity_in(fields.len(), bump);
                 for (i, v) in fields.into_iter().enumerate() {
-                    if null_values.contains(&v) {
+                    if null_values.iter().any(|n| *n == v) {
                         continue;
                     }
-                    let key = names
-                        .get(i)
-                        .cloned()
-                        .unwrap_or_else(|| format!("column_{}", i + 1));
-                    m.insert(key, Value::String(v));
+                    let key: &'a str = match names.get(i) {
+                        Some(k) => bump.alloc_str(k),
+                        None => bump.alloc_str(&format!("column_{}", i + 1)),
+                    };
+                    let v: &'a str = match v {
+                        std::borrow::Cow::Borrowed(b) => b,
+                        std::borrow::Cow::Owned(o) => bump.alloc_str(&o),
+                    };
+                    m.push((key, Node::Str(v)));
                 }
-                LineResult::Event(Value::Object(m))
+                LineResult::Event(finish_object(m))
             }
         }
     }
@@ -232,9 +232,9 @@ fn text(line: &[u8]) -> Result<&str, String> {
     })
 }
 
-fn json_line(line: &[u8]) -> LineResult {
-    match serde_json::from_slice::<Value>(line) {
-        Ok(v @ Value::Object(_)) => LineResult::Event(v),
+fn json_line<'a>(bump: &'a Bump, line: &'a [u8]) -> LineResult<'a> {
+    match parse_json(bump, line) {
+        Ok(v @ Node::Object(_)) => LineResult::Event(v),
         Ok(_) => LineResult::Error("JSON line is not an object".into()),
         Err(e) => LineResult::Error(format!("invalid JSON: {e}")),
     }

@@ -3,33 +3,37 @@
 //! Also accepts the other common shapes of the same events (NXLog/Winlogbeat-style `Message`,
 //! Azure `WindowsEvent` with `EventData` as a JSON string, EVTX-as-JSON).
 
-use serde_json::{Map, Value};
+use bumpalo::Bump;
+
+use crate::event::{Members, Node, finish_object, parse_json};
 
 /// Split a rendered event message into its `Key: Value` lines. The first line (the task title,
 /// e.g. `Process Create:`) is kept as `_title`; lines that are not `Key: Value` continue the
 /// previous value. Sysmon event 1 has its own `Description:` line: it becomes a member like any.
-pub fn parse_description(text: &str) -> Map<String, Value> {
-    // Collected in order and built into the map at once (a sorted bulk build is cheaper than
-    // one insert per line); a repeated key keeps its last value, as inserting would.
-    let mut members: Vec<(String, String)> = Vec::with_capacity(32);
+/// Keys and values borrow from `text`; a repeated key keeps its last value.
+pub fn parse_description<'a>(bump: &'a Bump, text: &'a str) -> Node<'a> {
+    let mut members = Members::with_capacity_in(32, bump);
     for (i, raw) in lines(text).enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if let Some((k, v)) = split_key_value(line) {
-            members.push((k.to_string(), v.to_string()));
+            members.push((k, Node::Str(v)));
         } else if i == 0 {
             let title = line.trim().trim_end_matches(':');
             if !title.is_empty() {
-                members.push(("_title".into(), title.to_string()));
+                members.push(("_title", Node::Str(title)));
             }
-        } else if let Some((_, prev)) = members.last_mut().filter(|(k, _)| k != "_title") {
-            prev.push('\n');
-            prev.push_str(line);
+        } else if let Some((_, Node::Str(prev))) =
+            members.last_mut().filter(|(k, _)| *k != "_title")
+        {
+            let mut joined =
+                bumpalo::collections::String::with_capacity_in(prev.len() + 1 + line.len(), bump);
+            joined.push_str(prev);
+            joined.push('\n');
+            joined.push_str(line);
+            *prev = joined.into_bump_str();
         }
     }
-    members
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect()
+    finish_object(members)
 }
 
 /// The `\n`-separated lines of `text` (found with memchr).
@@ -67,112 +71,99 @@ fn split_key_value(line: &str) -> Option<(&str, &str)> {
     Some((key, value))
 }
 
-fn id_value(v: &Value) -> Option<Value> {
+fn id_value<'a>(v: Node<'a>) -> Option<Node<'a>> {
     match v {
-        Value::Number(_) => Some(v.clone()),
-        Value::String(s) => Some(Value::String(s.trim().to_string())),
-        Value::Object(m) => m.get("#text").or_else(|| m.get("value")).and_then(id_value),
+        Node::U64(_) | Node::I64(_) | Node::F64(_) => Some(v),
+        Node::Str(s) => Some(Node::Str(s.trim())),
+        Node::Object(_) => v.get("#text").or_else(|| v.get("value")).and_then(id_value),
         _ => None,
     }
 }
 
+/// `/a/b` of nested objects.
+fn at<'a>(v: Node<'a>, path: &[&str]) -> Option<Node<'a>> {
+    path.iter().try_fold(v, |cur, k| cur.get(k))
+}
+
 /// Bring one record to the canonical shape, or say why it is not a Windows event.
-pub fn normalize_windows_event(v: Value) -> Result<Value, String> {
-    let Value::Object(mut m) = v else {
+pub fn normalize_windows_event<'a>(bump: &'a Bump, v: Node<'a>) -> Result<Node<'a>, String> {
+    let Node::Object(m) = v else {
         return Err("Windows event is not a JSON object".into());
     };
     // EVTX as JSON: {"Event": {"System": {...}, "EventData": {...}}}
-    if let Some(Value::Object(ev)) = m.get("Event").cloned()
-        && let Some(Value::Object(sys)) = ev.get("System")
+    if let Some(ev @ Node::Object(_)) = v.get("Event")
+        && let Some(sys @ Node::Object(_)) = ev.get("System")
     {
-        let mut out = Map::new();
+        let mut out = Members::with_capacity_in(m.len() + 8, bump);
         if let Some(id) = sys.get("EventID").and_then(id_value) {
-            out.insert("EventId".into(), id);
+            out.push(("EventId", id));
         }
-        let mut desc = match ev.get("EventData") {
-            Some(Value::Object(d)) => d.clone(),
-            _ => Map::new(),
-        };
-        desc.retain(|_, v| !v.is_null());
-        out.insert("Description".into(), Value::Object(desc));
-        if let Some(c) = sys.get("Computer") {
-            out.insert("MachineName".into(), c.clone());
+        let mut desc = Members::new_in(bump);
+        if let Some(Node::Object(d)) = ev.get("EventData") {
+            desc.extend(d.iter().filter(|(_, x)| !x.is_null()).copied());
         }
-        if let Some(c) = sys.get("Channel") {
-            out.insert("LogName".into(), c.clone());
-        }
-        if let Some(p) = sys
-            .get("Provider")
-            .and_then(|p| p.pointer("/#attributes/Name"))
-        {
-            out.insert("ProviderName".into(), p.clone());
-        }
-        if let Some(t) = sys
-            .get("TimeCreated")
-            .and_then(|t| t.pointer("/#attributes/SystemTime"))
-        {
-            out.insert("TimeCreated".into(), t.clone());
-        }
-        if let Some(r) = sys.get("EventRecordID") {
-            out.insert("Index".into(), r.clone());
-        }
-        if let Some(u) = sys
-            .get("Security")
-            .and_then(|s| s.pointer("/#attributes/UserID"))
-        {
-            out.insert("UserName".into(), u.clone());
-        }
-        for (k, v) in m {
-            if k != "Event" {
-                out.insert(k, v);
+        out.push(("Description", finish_object(desc)));
+        let copies: [(&str, &[&str]); 6] = [
+            ("MachineName", &["Computer"]),
+            ("LogName", &["Channel"]),
+            ("ProviderName", &["Provider", "#attributes", "Name"]),
+            ("TimeCreated", &["TimeCreated", "#attributes", "SystemTime"]),
+            ("Index", &["EventRecordID"]),
+            ("UserName", &["Security", "#attributes", "UserID"]),
+        ];
+        for (name, path) in copies {
+            if let Some(x) = at(sys, path) {
+                out.push((name, x));
             }
         }
-        return Ok(Value::Object(out));
+        // Decorations beside `Event` (agent fields) win over what was taken from it.
+        out.extend(m.iter().filter(|(k, _)| *k != "Event").copied());
+        return Ok(finish_object(out));
     }
-    if !m.contains_key("EventId") {
-        match m.get("EventID").and_then(id_value) {
-            Some(id) => {
-                m.insert("EventId".into(), id);
-            }
+    let mut out = Members::with_capacity_in(m.len() + 2, bump);
+    out.extend(m.iter().copied());
+    match v.get("EventId") {
+        None => match v.get("EventID").and_then(id_value) {
+            Some(id) => out.push(("EventId", id)),
             None => return Err("Windows event has no EventId/EventID".into()),
+        },
+        Some(Node::Str(s)) if s.trim().len() != s.len() => {
+            out.push(("EventId", Node::Str(s.trim())));
         }
-    } else if let Some(Value::String(s)) = m.get_mut("EventId")
-        && s.trim().len() != s.len()
-    {
-        *s = s.trim().to_string();
-    } else if let Some(Value::Object(_)) = m.get("EventId")
-        && let Some(id) = m.get("EventId").and_then(id_value)
-    {
-        m.insert("EventId".into(), id);
+        Some(id @ Node::Object(_)) => {
+            if let Some(id) = id_value(id) {
+                out.push(("EventId", id));
+            }
+        }
+        Some(_) => {}
     }
     // NXLog-style records have both the rendered `Message` and Sysmon's own `Description`
     // data field (the image's file description) at the top level: the message wins.
-    let desc = match (m.get("Message"), m.get("Description")) {
-        (Some(Value::String(s)), _) => Some(parse_description(s)),
-        (_, Some(Value::String(s))) => Some(parse_description(s)),
-        (_, Some(Value::Object(_))) => None,
-        _ => match (m.get("Message"), m.get("EventData")) {
-            (Some(Value::String(s)), _) => Some(parse_description(s)),
-            (_, Some(Value::String(s))) if s.trim_start().starts_with('{') => {
-                match serde_json::from_str::<Value>(s) {
-                    Ok(Value::Object(o)) => Some(o),
+    let desc = match (v.get("Message"), v.get("Description")) {
+        (Some(Node::Str(s)), _) => Some(parse_description(bump, s)),
+        (_, Some(Node::Str(s))) => Some(parse_description(bump, s)),
+        (_, Some(Node::Object(_))) => None,
+        _ => match (v.get("Message"), v.get("EventData")) {
+            (Some(Node::Str(s)), _) => Some(parse_description(bump, s)),
+            (_, Some(Node::Str(s))) if s.trim_start().starts_with('{') => {
+                match parse_json(bump, s.as_bytes()) {
+                    Ok(o @ Node::Object(_)) => Some(o),
                     _ => return Err("EventData is a string but not a JSON object".into()),
                 }
             }
-            (_, Some(Value::Object(o))) => Some(o.clone()),
+            (_, Some(o @ Node::Object(_))) => Some(o),
             // Shippers that flatten the event data to the top level.
-            _ => Some(
-                m.iter()
-                    .filter(|(_, v)| !v.is_object())
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ),
+            _ => {
+                let mut flat = Members::with_capacity_in(m.len(), bump);
+                flat.extend(m.iter().filter(|(_, x)| !x.is_object()).copied());
+                Some(finish_object(flat))
+            }
         },
     };
     if let Some(d) = desc {
-        m.insert("Description".into(), Value::Object(d));
+        out.push(("Description", d));
     }
-    Ok(Value::Object(m))
+    Ok(finish_object(out))
 }
 
 #[cfg(test)]
@@ -182,9 +173,12 @@ mod tests {
 
     #[test]
     fn description_lines_with_inner_description() {
+        let bump = Bump::new();
         let d = parse_description(
+            &bump,
             "Process Create:\r\nRuleName: -\r\nUtcTime: 2023-10-03 23:50:22.438\r\nImage: C:\\x.exe\r\nDescription: Windows Command Processor\r\nCommandLine: a\r\nsecond line\r\nUser: NT AUTHORITY\\SYSTEM\r\nParentUser: ",
-        );
+        )
+        .to_value();
         assert_eq!(d["_title"], json!("Process Create"));
         assert_eq!(d["Description"], json!("Windows Command Processor"));
         assert_eq!(d["CommandLine"], json!("a\nsecond line"));
@@ -194,6 +188,10 @@ mod tests {
 
     #[test]
     fn event_id_string_or_number_and_other_shapes() {
+        let bump = Bump::new();
+        let normalize_windows_event = |v: serde_json::Value| {
+            normalize_windows_event(&bump, Node::from_value(&bump, &v)).map(|n| n.to_value())
+        };
         let kaw = normalize_windows_event(
             json!({"EventId": "1", "Description": "Process Create:\r\nProcessId: 4"}),
         )
