@@ -7,6 +7,7 @@
 //! Object members are sorted by key (bytewise, as `serde_json::Map` orders them) with repeated
 //! keys reduced to the last, as `serde_json` does, so lookups can search or merge-join.
 
+use std::cmp::Ordering;
 use std::fmt;
 
 use bumpalo::Bump;
@@ -163,7 +164,7 @@ fn number_node<'a>(n: &serde_json::Number) -> Node<'a> {
 pub fn member<'a>(m: &[(&'a str, Node<'a>)], key: &str) -> Option<Node<'a>> {
     if m.len() > 16 {
         return m
-            .binary_search_by(|(k, _)| k.as_bytes().cmp(key.as_bytes()))
+            .binary_search_by(|(k, _)| cmp_keys(k, key))
             .ok()
             .map(|i| m[i].1);
     }
@@ -182,9 +183,12 @@ pub fn member<'a>(m: &[(&'a str, Node<'a>)], key: &str) -> Option<Node<'a>> {
 /// Sort members by key and keep the last of a repeated key (as a JSON object read into a map
 /// does), and make them an object node.
 pub fn finish_object(mut members: Members<'_>) -> Node<'_> {
-    if !members.windows(2).all(|w| w[0].0 < w[1].0) {
+    if !members
+        .windows(2)
+        .all(|w| cmp_keys(w[0].0, w[1].0) == Ordering::Less)
+    {
         // Stable: of equal keys the later stays later, and is the one kept.
-        members.sort_by(|a, b| a.0.cmp(b.0));
+        members.sort_by(|a, b| cmp_keys(a.0, b.0));
         let mut keep = 0;
         for i in 0..members.len() {
             if i + 1 < members.len() && members[i].0 == members[i + 1].0 {
@@ -196,6 +200,19 @@ pub fn finish_object(mut members: Members<'_>) -> Node<'_> {
         members.truncate(keep);
     }
     Node::Object(members.into_bump_slice())
+}
+
+/// Bytewise order of two keys (the order of `str`), compared inline: keys are short, and a
+/// library call per comparison costs more than the comparison.
+#[inline]
+pub fn cmp_keys(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// Parse one JSON text into `bump`. Strings without escapes borrow from `bytes`. Nesting is

@@ -418,7 +418,8 @@ fn fill_struct<'a>(
     profiles: &[&str],
     warnings: &mut Warnings,
 ) {
-    for (i, f) in st.fields.iter().enumerate() {
+    for &i in &st.fill_fields {
+        let f = &st.fields[i];
         if let Shape::Scalar(sc) = &f.shape
             && let Some(info) = &sc.enum_info
         {
@@ -480,7 +481,8 @@ fn validate_struct(
     for r in &st.unmapped_required {
         problems.push(format!("required `{}` is never mapped", at(path, r)));
     }
-    for (f, v) in st.fields.iter().zip(members) {
+    for &i in &st.check_fields {
+        let (f, v) = (&st.fields[i], &members[i]);
         if v.is_null() {
             if f.required && profile_active(f, profiles) {
                 problems.push(format!("required `{}` is absent", at(path, &f.name)));

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 
 use super::compile::{Plan, ValueSource};
 use super::path::{CompiledPath, Seg};
-use crate::event::{Node as Ev, member};
+use crate::event::{Node as Ev, cmp_keys as cmp, member};
 
 #[derive(Debug, Clone, Default)]
 pub struct PathIndex {
@@ -161,19 +161,6 @@ impl PathIndex {
             _ => {}
         }
     }
-}
-
-/// Bytewise order of two names (the order of `String`), compared inline: names are short, and a
-/// library call per comparison costs more than the comparison.
-#[inline]
-fn cmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    for (x, y) in a.iter().zip(b) {
-        if x != y {
-            return x.cmp(y);
-        }
-    }
-    a.len().cmp(&b.len())
 }
 
 #[cfg(test)]

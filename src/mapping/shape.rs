@@ -46,6 +46,11 @@ pub struct StructShape {
     pub unmapped_required: Vec<String>,
     /// Index of the sibling (`*_name`) field of each enum field, resolved by `finalize`.
     pub sibling_of: Vec<Option<usize>>,
+    /// Fields that filling a record looks at (enums, and structs or lists of structs), so a
+    /// record of a wide class is not walked field by field. Resolved by `finalize`.
+    pub fill_fields: Vec<usize>,
+    /// Fields that validation looks at (required, or structs and lists of structs).
+    pub check_fields: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +119,27 @@ impl StructShape {
                 _ => None,
             })
             .collect();
+        let nested = |f: &Field| match &f.shape {
+            Shape::Struct(_) => true,
+            Shape::List(item) => matches!(item.as_ref(), Shape::Struct(_)),
+            _ => false,
+        };
+        let is_enum = |f: &Field| {
+            matches!(
+                &f.shape,
+                Shape::Scalar(Scalar {
+                    enum_info: Some(_),
+                    ..
+                })
+            )
+        };
+        let pick = |keep: &dyn Fn(&Field) -> bool| {
+            (0..self.fields.len())
+                .filter(|&i| keep(&self.fields[i]))
+                .collect::<Vec<_>>()
+        };
+        self.fill_fields = pick(&|f| is_enum(f) || nested(f));
+        self.check_fields = pick(&|f| f.required || nested(f));
         self.unmapped_required = required_of(&self.ocsf_name)
             .into_iter()
             .filter(|r| self.index(r).is_none())
