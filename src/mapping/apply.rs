@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use bumpalo::Bump;
 
 use super::compile::{CompiledClass, CompiledMapping, Plan, ValueSource, match_key};
-use super::convert::{Rejects, convert, flatten_into, is_absent, owned_entries, raw_text};
+use super::convert::{
+    Entries, Rejects, convert, flatten_entries, is_absent, owned_entries, raw_text,
+};
 use super::path::CompiledPath;
 use super::shape::{Shape, StructShape};
 use super::time::TimeFormat;
@@ -194,9 +196,6 @@ struct Eval<'a> {
     slots: Vec<Option<Node<'a>>>,
 }
 
-/// Entries of a map value (`unmapped`): dotted key → text.
-type Entries<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
-
 impl<'a> Eval<'a> {
     fn path(&self, p: &'a CompiledPath) -> Option<Node<'a>> {
         match p.slot() {
@@ -274,11 +273,7 @@ impl<'a> Eval<'a> {
             match self.source(src) {
                 None | Some(Node::Null) => {}
                 Some(Node::Str(s)) => out.push((Cow::Borrowed(k), Cow::Borrowed(s))),
-                Some(v @ Node::Object(_)) => {
-                    let mut flat = Vec::new();
-                    flatten_into(k, &v, &mut flat);
-                    out.extend(owned_entries(flat));
-                }
+                Some(v @ Node::Object(_)) => flatten_entries(self.bump, k, v, out),
                 Some(other) => out.push((Cow::Borrowed(k), Cow::Owned(raw_text(&other)))),
             }
         }

@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use bumpalo::Bump;
+
 use crate::event::Node;
 
 use super::shape::{Scalar, Shape, StructShape};
@@ -25,6 +27,10 @@ fn is_absent_placeholder(s: &str) -> bool {
 pub fn raw_text(v: &Node) -> String {
     match v {
         Node::Str(s) => (*s).to_string(),
+        Node::Bool(b) => b.to_string(),
+        n @ (Node::U64(_) | Node::I64(_) | Node::F64(_)) => {
+            n.number().map_or_else(|| "null".into(), |n| n.to_string())
+        }
         other => other.to_string(),
     }
 }
@@ -115,22 +121,46 @@ fn flatten_rejects(path: &str, v: &Node, rejects: &mut Rejects) {
     rejects.extend(entries);
 }
 
-/// Flatten nested objects into dotted keys; arrays and scalars become text.
-pub fn flatten_into(prefix: &str, v: &Node, out: &mut Vec<(String, String)>) {
+/// Entries of a map value (`unmapped`): dotted key → text.
+pub type Entries<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+/// Flatten nested objects into dotted keys; arrays and scalars become text. Keys are `prefix`
+/// or built in `bump`; string values borrow from the event.
+pub fn flatten_entries<'a>(bump: &'a Bump, prefix: &'a str, v: Node<'a>, out: &mut Entries<'a>) {
     match v {
         Node::Object(m) => {
-            for (k, child) in m.iter() {
-                let key = if prefix.is_empty() {
-                    (*k).to_string()
+            for (k, child) in m {
+                let key: &'a str = if prefix.is_empty() {
+                    k
                 } else {
-                    format!("{prefix}.{k}")
+                    let mut s = bumpalo::collections::String::with_capacity_in(
+                        prefix.len() + 1 + k.len(),
+                        bump,
+                    );
+                    s.push_str(prefix);
+                    s.push('.');
+                    s.push_str(k);
+                    s.into_bump_str()
                 };
-                flatten_into(&key, child, out);
+                flatten_entries(bump, key, *child, out);
             }
         }
         Node::Null => {}
-        other => out.push((prefix.to_string(), raw_text(other))),
+        Node::Str(s) => out.push((Cow::Borrowed(prefix), Cow::Borrowed(s))),
+        other => out.push((Cow::Borrowed(prefix), Cow::Owned(raw_text(&other)))),
     }
+}
+
+/// `flatten_entries` with owned text (for the rarer paths that keep what they flatten).
+pub fn flatten_into(prefix: &str, v: &Node, out: &mut Vec<(String, String)>) {
+    let bump = Bump::new();
+    let mut entries = Vec::new();
+    flatten_entries(&bump, bump.alloc_str(prefix), *v, &mut entries);
+    out.extend(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned())),
+    );
 }
 
 pub fn convert_scalar<'v>(
@@ -218,7 +248,7 @@ pub fn convert_scalar<'v>(
                 Val::text(s)
             }
             Node::U64(_) | Node::I64(_) | Node::F64(_) | Node::Bool(_) if !sc.is_ip => {
-                Val::owned(v.to_string())
+                Val::owned(raw_text(&v))
             }
             _ => return Err(bad()),
         },
