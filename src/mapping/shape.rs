@@ -2,7 +2,7 @@
 //! typed by OCSF, in a stable (alphabetical) order. It drives Arrow schemas, conversions,
 //! derivations and validation; every record of that class is built against it.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::ocsf::Primitive;
@@ -31,7 +31,8 @@ pub struct Scalar {
 
 #[derive(Debug)]
 pub struct EnumInfo {
-    pub captions: HashMap<i64, String>,
+    /// Ordered: OCSF enums are small, and a search of a few integer keys beats hashing.
+    pub captions: BTreeMap<i64, String>,
     pub sibling: Option<String>,
 }
 
