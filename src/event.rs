@@ -226,9 +226,99 @@ pub fn cmp_keys(a: &str, b: &str) -> Ordering {
     a.len().cmp(&b.len())
 }
 
-/// Parse one JSON text into `bump`. Strings without escapes borrow from `bytes`. Nesting is
-/// limited as serde_json limits it (128 levels).
+/// Nesting deeper than this is an error, as it is in serde_json.
+const MAX_DEPTH: usize = 128;
+
+/// Parse one JSON text into `bump`. simd-json reads a copy of the text in the arena (it
+/// unescapes strings in place, and the raw text is kept for dead letters); whatever it does not
+/// take exactly as serde_json would (an error, a number beyond 64 bits, a `\uD800`-range escape,
+/// nesting beyond 128 levels) is read again by serde_json, whose acceptance and messages are
+/// the contract. Strings borrow from the arena copy or from `bytes`.
 pub fn parse_json<'a>(bump: &'a Bump, bytes: &'a [u8]) -> Result<Node<'a>, serde_json::Error> {
+    match parse_simd(bump, bytes) {
+        Some(node) => Ok(node),
+        None => parse_serde(bump, bytes),
+    }
+}
+
+thread_local! {
+    static SIMD_BUFFERS: std::cell::RefCell<simd_json::Buffers> =
+        std::cell::RefCell::new(simd_json::Buffers::new(4096));
+}
+
+fn parse_simd<'a>(bump: &'a Bump, bytes: &[u8]) -> Option<Node<'a>> {
+    if has_surrogate_escape(bytes) {
+        return None;
+    }
+    let copy: &'a mut [u8] = bump.alloc_slice_copy(bytes);
+    let tape = SIMD_BUFFERS
+        .with(|b| simd_json::to_tape_with_buffers(copy, &mut b.borrow_mut()))
+        .ok()?;
+    let mut at = 0;
+    let node = from_tape(bump, &tape.0, &mut at, 0)?;
+    (at == tape.0.len()).then_some(node)
+}
+
+/// Whether `bytes` may hold a `\uD800`–`\uDFFF` escape, which simd-json does not judge as
+/// serde_json does.
+fn has_surrogate_escape(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"\\u").any(|i| {
+        matches!(bytes.get(i + 2), Some(b'd' | b'D'))
+            && matches!(
+                bytes.get(i + 3),
+                Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+            )
+    })
+}
+
+fn from_tape<'a>(
+    bump: &'a Bump,
+    tape: &[simd_json::Node<'a>],
+    at: &mut usize,
+    depth: usize,
+) -> Option<Node<'a>> {
+    use simd_json::{Node as T, StaticNode as S};
+    let node = *tape.get(*at)?;
+    *at += 1;
+    Some(match node {
+        T::String(s) => Node::Str(s),
+        T::Static(S::Null) => Node::Null,
+        T::Static(S::Bool(b)) => Node::Bool(b),
+        T::Static(S::U64(u)) => Node::U64(u),
+        // simd-json reads `-0` as the integer 0; serde_json as the float -0.0.
+        T::Static(S::I64(0)) => Node::F64(-0.0),
+        T::Static(S::I64(i)) if i > 0 => Node::U64(i as u64),
+        T::Static(S::I64(i)) => Node::I64(i),
+        T::Static(S::F64(f)) => Node::F64(f),
+        T::Array { len, .. } => {
+            if depth + 1 >= MAX_DEPTH {
+                return None;
+            }
+            let mut items = bumpalo::collections::Vec::with_capacity_in(len, bump);
+            for _ in 0..len {
+                items.push(from_tape(bump, tape, at, depth + 1)?);
+            }
+            Node::Array(items.into_bump_slice())
+        }
+        T::Object { len, .. } => {
+            if depth + 1 >= MAX_DEPTH {
+                return None;
+            }
+            let mut members = Members::with_capacity_in(len, bump);
+            for _ in 0..len {
+                let T::String(key) = *tape.get(*at)? else {
+                    return None;
+                };
+                *at += 1;
+                members.push((key, from_tape(bump, tape, at, depth + 1)?));
+            }
+            finish_object(members)
+        }
+    })
+}
+
+/// serde_json's reading, into `bump`.
+fn parse_serde<'a>(bump: &'a Bump, bytes: &'a [u8]) -> Result<Node<'a>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let node = NodeSeed(bump).deserialize(&mut de)?;
     de.end()?;
@@ -371,6 +461,86 @@ mod tests {
         assert!(parse_json(&bump, b"{\"a\": 1} x").is_err());
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(parse_json(&bump, deep.as_bytes()).is_err());
+    }
+
+    /// Whatever simd-json reads must be what serde_json reads, and what serde_json rejects
+    /// stays rejected.
+    #[test]
+    fn reads_exactly_as_serde_json() {
+        let mut cases: Vec<Vec<u8>> = [
+            &br#"{"a":"x\ty","b":[1,-2,2.5,1e3,-0,0.1e1,1E5],"c":{"d":null,"e":true}}"#[..],
+            br#"{"a":"\u00e9\ud83d\ude00 \/ \" \\","k\u0041":1}"#,
+            br#"{"a":"\ud800"}"#,
+            br#"{"a":"\\ud800"}"#,
+            br#"{"a":18446744073709551615,"b":18446744073709551616,"c":-9223372036854775809}"#,
+            br#"{"a":1e400}"#,
+            br#"{"a":1.5e-400}"#,
+            br#"{"dup":1,"dup":2,"a":[{"x":1,"x":{"y":3}}]}"#,
+            b"{\"a\":\"x\ty\"}",
+            b"{\"a\":\"\xff\"}",
+            b"\xef\xbb\xbf{}",
+            br#"{"a":1,}"#,
+            br#"[1,]"#,
+            br#"{"a":01}"#,
+            br#"{"a":1.}"#,
+            br#"{"a":NaN}"#,
+            br#"{"a":tru}"#,
+            br#"{} x"#,
+            br#"{}{}"#,
+            b"",
+            b"  \t{\"a\" : [ ] }\r",
+            br#""just a string""#,
+            br#"12"#,
+        ]
+        .iter()
+        .map(|c| c.to_vec())
+        .collect();
+        for f in [
+            "0.1",
+            "1.7976931348623157e308",
+            "5e-324",
+            "2.2250738585072014e-308",
+            "0.30000000000000004",
+            "123456789.123456789",
+            "9007199254740993",
+            "-1.5e-7",
+            "3.141592653589793238462643383279",
+        ] {
+            cases.push(format!("{{\"f\":{f}}}").into_bytes());
+        }
+        // Pseudo-random decimals of up to 19 significant digits and exponents of ±30.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 10_000_000_000_000_000_000).to_string();
+            let point = (x >> 5) as usize % (digits.len() + 1);
+            let exp = (x >> 11) as i64 % 61 - 30;
+            let text = format!("0{}.{}0e{exp}", &digits[..point], &digits[point..]);
+            cases.push(format!("[{text}]").into_bytes());
+        }
+        for depth in [126, 127, 128, 129, 300] {
+            cases.push(("[".repeat(depth) + &"]".repeat(depth)).into_bytes());
+            cases.push(("{\"a\":".repeat(depth) + "1" + &"}".repeat(depth)).into_bytes());
+        }
+        for case in &cases {
+            let bump = Bump::new();
+            let ours = parse_json(&bump, case).map(|n| n.to_value());
+            let theirs = serde_json::from_slice::<Value>(case);
+            match (ours, theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{}", String::from_utf8_lossy(case)),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!(
+                    "{}: ours {a:?}, serde_json {b:?}",
+                    String::from_utf8_lossy(case)
+                ),
+            }
+        }
+        // The fast path did read the common shapes itself.
+        let bump = Bump::new();
+        assert!(parse_simd(&bump, br#"{"a":[1,"b"]}"#).is_some());
+        assert!(parse_simd(&bump, br#"{"a":"\ud800"}"#).is_none());
     }
 
     #[test]
