@@ -123,30 +123,30 @@ impl PathIndex {
         }
         match v {
             Ev::Object(m) if !n.keys.is_empty() => {
+                let keys = &n.keys;
                 if m.len() > SCAN_LIMIT {
-                    for (k, c) in &n.keys {
+                    for (k, c) in keys {
                         if let Some(cv) = member(m, k) {
-                            self.walk(*c, cv, out);
+                            self.visit(*c, cv, out);
                         }
                     }
                     return;
                 }
-                let mut want = n.keys.iter().peekable();
+                // Both sides are sorted: one pass over the object's members.
+                let mut j = 0;
                 for (k, cv) in m {
-                    while let Some((name, c)) = want.peek() {
-                        match cmp(name, k) {
-                            Ordering::Less => {
-                                want.next();
-                            }
+                    while j < keys.len() {
+                        match cmp(&keys[j].0, k) {
+                            Ordering::Less => j += 1,
                             Ordering::Equal => {
-                                self.walk(*c, *cv, out);
-                                want.next();
+                                self.visit(keys[j].1, *cv, out);
+                                j += 1;
                                 break;
                             }
                             Ordering::Greater => break,
                         }
                     }
-                    if want.peek().is_none() {
+                    if j == keys.len() {
                         break;
                     }
                 }
@@ -154,11 +154,24 @@ impl PathIndex {
             Ev::Array(a) => {
                 for (i, c) in &n.indexes {
                     if let Some(cv) = a.get(*i) {
-                        self.walk(*c, *cv, out);
+                        self.visit(*c, *cv, out);
                     }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A child: most are leaves (a slot and nothing below), set without a call.
+    #[inline]
+    fn visit<'a>(&self, node: usize, v: Ev<'a>, out: &mut [Option<Ev<'a>>]) {
+        let n = &self.nodes[node];
+        if n.keys.is_empty() && n.indexes.is_empty() {
+            if let Some(s) = n.slot {
+                out[s] = (!v.is_null()).then_some(v);
+            }
+        } else {
+            self.walk(node, v, out);
         }
     }
 }
