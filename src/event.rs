@@ -140,9 +140,9 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// A copy of `v` that lives as long as the process: for the constants of a compiled
-    /// mapping, which is built once and kept (a few hundred bytes per mapping).
-    pub fn leak_value(v: &Value) -> Node<'static> {
+    /// A copy of `v` that lives as long as the process (for tests).
+    #[cfg(test)]
+    pub(crate) fn leak_value(v: &Value) -> Node<'static> {
         let bump: &'static Bump = Box::leak(Box::new(Bump::new()));
         Node::from_value(bump, v)
     }
@@ -233,7 +233,7 @@ const MAX_DEPTH: usize = 128;
 /// unescapes strings in place, and the raw text is kept for dead letters); whatever it does not
 /// take exactly as serde_json would (an error, a number beyond 64 bits, a `\uD800`-range escape,
 /// nesting beyond 128 levels) is read again by serde_json, whose acceptance and messages are
-/// the contract. Strings borrow from the arena copy or from `bytes`.
+/// the contract, as is a text over 1 MiB. Strings borrow from the arena copy or from `bytes`.
 pub fn parse_json<'a>(bump: &'a Bump, bytes: &'a [u8]) -> Result<Node<'a>, serde_json::Error> {
     match parse_simd(bump, bytes) {
         Some(node) => Ok(node),
@@ -246,8 +246,12 @@ thread_local! {
         std::cell::RefCell::new(simd_json::Buffers::new(4096));
 }
 
+/// Above this size a text goes to serde_json: simd-json's buffers (kept per thread for reuse)
+/// grow to a few times the largest text read, and a whole-document input can be large.
+const SIMD_MAX_BYTES: usize = 1 << 20;
+
 fn parse_simd<'a>(bump: &'a Bump, bytes: &[u8]) -> Option<Node<'a>> {
-    if has_surrogate_escape(bytes) {
+    if bytes.len() > SIMD_MAX_BYTES || has_surrogate_escape(bytes) {
         return None;
     }
     let copy: &'a mut [u8] = bump.alloc_slice_copy(bytes);
@@ -541,6 +545,15 @@ mod tests {
         let bump = Bump::new();
         assert!(parse_simd(&bump, br#"{"a":[1,"b"]}"#).is_some());
         assert!(parse_simd(&bump, br#"{"a":"\ud800"}"#).is_none());
+        let big = format!("[{}]", vec!["12345"; 200_000].join(","));
+        assert!(parse_simd(&bump, big.as_bytes()).is_none());
+        assert_eq!(
+            parse_json(&bump, big.as_bytes())
+                .unwrap()
+                .as_array()
+                .map(<[_]>::len),
+            Some(200_000)
+        );
     }
 
     #[test]
