@@ -152,10 +152,11 @@ pub fn normalize_windows_event<'a>(bump: &'a Bump, v: Node<'a>) -> Result<Node<'
                 }
             }
             (_, Some(o @ Node::Object(_))) => Some(o),
-            // Shippers that flatten the event data to the top level.
+            // Shippers that flatten the event data to the top level (taken with the EventId
+            // as normalised above, as before).
             _ => {
-                let mut flat = Members::with_capacity_in(m.len(), bump);
-                flat.extend(m.iter().filter(|(_, x)| !x.is_object()).copied());
+                let mut flat = Members::with_capacity_in(out.len(), bump);
+                flat.extend(out.iter().filter(|(_, x)| !x.is_object()).copied());
                 Some(finish_object(flat))
             }
         },
@@ -214,5 +215,9 @@ mod tests {
             (json!(1), json!(9))
         );
         assert!(normalize_windows_event(json!({"foo": 1})).is_err());
+        // Flattened event data (no message, no Description) carries the normalised EventId.
+        let flat = normalize_windows_event(json!({"EventID": " 7 ", "Image": "a.exe"})).unwrap();
+        assert_eq!(flat["Description"]["EventId"], json!("7"));
+        assert_eq!(flat["Description"]["Image"], json!("a.exe"));
     }
 }
