@@ -153,7 +153,7 @@ pub fn normalize_windows_event<'a>(bump: &'a Bump, v: Node<'a>) -> Result<Node<'
             }
             (_, Some(o @ Node::Object(_))) => Some(o),
             // Shippers that flatten the event data to the top level (taken with the EventId
-            // as normalised above, as before).
+            // as normalised above).
             _ => {
                 let mut flat = Members::with_capacity_in(out.len(), bump);
                 flat.extend(out.iter().filter(|(_, x)| !x.is_object()).copied());
