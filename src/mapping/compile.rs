@@ -326,10 +326,12 @@ pub fn compile(
     }
     ctx.entry = None;
 
+    // The ignored values are only compared as keys: read in a scratch arena, kept as text.
+    let scratch = bumpalo::Bump::new();
     let ignore = ev
         .ignore
         .iter()
-        .filter_map(|v| match_key(Ev::from_value(ctx.literals, v)).map(Cow::into_owned))
+        .filter_map(|v| match_key(Ev::from_value(&scratch, v)).map(Cow::into_owned))
         .collect();
     let fatal = ctx.diags.iter().any(|d| d.level == Level::Fatal);
     let compiled = match (fatal, matched_field) {
