@@ -1,8 +1,8 @@
 //! The in-memory form of one event: a JSON tree whose strings borrow from the input line where
 //! they can and whose arrays, objects and unescaped strings live in an arena (`bumpalo::Bump`)
-//! that is reset between events. Building and dropping a `serde_json::Value` (a `String` per
-//! string, a B-tree per object) costs more than everything after it; this form costs a pointer
-//! bump per node and nothing to drop.
+//! that is reset between events. A `serde_json::Value` costs an allocation per string and a
+//! B-tree per object, each freed again after the event; this form costs a pointer bump per node
+//! and nothing to free.
 //!
 //! Object members are sorted by key (bytewise, as `serde_json::Map` orders them) with repeated
 //! keys reduced to the last, as `serde_json` does, so lookups can search or merge-join.
