@@ -490,7 +490,7 @@ impl<'a> Batch<'a> {
                 bump(&mut self.stats.rows_written, &class.name, 1);
                 if self.preview.is_some() {
                     let shape = crate::mapping::Shape::Struct(class.shape.clone());
-                    let json = crate::mapping::Val::Struct(rec.root.clone()).to_json(&shape);
+                    let json = crate::mapping::Val::Struct(rec.root).to_json(&shape);
                     self.capture(|| json);
                 }
                 let day = rec.time.div_euclid(MS_PER_DAY);

@@ -7,9 +7,7 @@ use std::borrow::Cow;
 use bumpalo::Bump;
 
 use super::compile::{CompiledClass, CompiledMapping, Plan, ValueSource, match_key};
-use super::convert::{
-    Entries, Rejects, convert, flatten_entries, is_absent, owned_entries, raw_text,
-};
+use super::convert::{Entries, Rejects, convert, flatten_entries, is_absent, raw_text};
 use super::path::CompiledPath;
 use super::shape::{Shape, StructShape};
 use super::time::TimeFormat;
@@ -43,12 +41,12 @@ pub struct Warnings {
     pub overridden: u32,
 }
 
-/// A record built from one event; its strings borrow from the event and the mapping.
+/// A record built from one event, in the event's arena.
 #[derive(Debug, Clone)]
 pub struct MappedRecord<'a> {
     pub class: usize,
     pub time: i64,
-    pub root: Vec<Val<'a>>,
+    pub root: &'a [Val<'a>],
     pub warnings: Warnings,
 }
 
@@ -133,7 +131,7 @@ impl CompiledMapping {
         let class = &self.classes[plan.class];
         let mut rejects: Rejects = Vec::new();
         let mut extras: Entries<'a> = Vec::new();
-        let mut root = Val::nulls(class.shape.fields.len());
+        let root = Val::nulls(bump, class.shape.fields.len());
         let ev = Eval {
             event,
             bump,
@@ -153,7 +151,7 @@ impl CompiledMapping {
             unconvertible: rejects.len() as u32,
             overridden: 0,
         };
-        let profiles = derive(class, &mut root, uid, rejects, extras, &mut warnings);
+        let profiles = derive(class, root, uid, rejects, extras, &mut warnings, bump);
         let time = match root[class.idx.time] {
             Val::Int(t) => t,
             _ => {
@@ -168,7 +166,7 @@ impl CompiledMapping {
         };
         let mut problems = Vec::new();
         let mut path = String::new();
-        validate_struct(&class.shape, &root, &mut path, &profiles, &mut problems);
+        validate_struct(&class.shape, root, &mut path, &profiles, &mut problems);
         if !problems.is_empty() {
             return MapOutcome::Dead(DeadReason::new(
                 "missing_required",
@@ -236,16 +234,16 @@ impl<'a> Eval<'a> {
 
     fn eval(&self, p: &'a Plan, shape: &Shape, rejects: &mut Rejects) -> Val<'a> {
         match p {
-            Plan::Const(v) => v.borrowed(),
+            Plan::Const(v) => *v,
             Plan::Leaf(src, path) => match self.source(src) {
-                Some(v) if !is_absent(&v) => convert(v, shape, path, self.tf, rejects),
+                Some(v) if !is_absent(&v) => convert(v, shape, path, self.tf, rejects, self.bump),
                 _ => Val::Null,
             },
             Plan::Struct(members, width) => {
                 let Shape::Struct(st) = shape else {
                     return Val::Null;
                 };
-                let mut vals = Val::nulls(*width);
+                let vals = Val::nulls(self.bump, *width);
                 for (i, m) in members {
                     vals[*i] = self.eval(m, &st.fields[*i].shape, rejects);
                 }
@@ -257,13 +255,13 @@ impl<'a> Eval<'a> {
                 };
                 match self.eval(inner, item, rejects) {
                     Val::Null => Val::Null,
-                    v => Val::List(vec![v]),
+                    v => Val::list(self.bump, &[v]),
                 }
             }
             Plan::MapEntries(entries) => {
                 let mut out = Vec::with_capacity(entries.len());
                 self.map_entries(entries, &mut out);
-                Val::Map(out).normalize_empty()
+                Val::map(self.bump, out).normalize_empty()
             }
         }
     }
@@ -296,6 +294,7 @@ fn derive<'a>(
     rejects: Rejects,
     extras: Entries<'a>,
     warnings: &mut Warnings,
+    bump: &'a Bump,
 ) -> Vec<&'static str> {
     let idx = &class.idx;
     set_int(&mut root[idx.class_uid], class.uid, warnings);
@@ -318,51 +317,57 @@ fn derive<'a>(
         .as_struct()
         .expect("metadata struct");
     let mut unmapped_extra: Entries<'a> = Vec::new();
-    if !matches!(root[idx.metadata], Val::Struct(_)) {
-        root[idx.metadata] = Val::Struct(Val::nulls(meta_shape.fields.len()));
+    let meta: &'a mut [Val<'a>] = match root[idx.metadata] {
+        Val::Struct(m) => bump.alloc_slice_copy(m),
+        _ => Val::nulls(bump, meta_shape.fields.len()),
+    };
+    if let Val::Str(v) = meta[idx.meta_version]
+        && v != crate::ocsf::OCSF_VERSION
+    {
+        warnings.overridden += 1;
     }
-    if let Val::Struct(meta) = &mut root[idx.metadata] {
-        if let Val::Str(v) = &meta[idx.meta_version]
-            && v != crate::ocsf::OCSF_VERSION
-        {
-            warnings.overridden += 1;
-        }
-        meta[idx.meta_version] = Val::text(crate::ocsf::OCSF_VERSION);
-        meta[idx.meta_uid] = Val::text(uid);
-        if let Some(pi) = idx.meta_profiles
-            && let Val::List(items) = &mut meta[pi]
-        {
-            let known = &crate::ocsf::Schema::get().profiles;
-            items.retain(|p| {
-                let ok = p.as_str().is_some_and(|s| known.iter().any(|k| k == s));
-                if !ok {
-                    unmapped_extra.push((
-                        Cow::Borrowed("metadata.profiles"),
-                        Cow::Owned(p.as_str().unwrap_or_default().to_string()),
-                    ));
-                }
-                ok
-            });
-            if items.is_empty() {
-                meta[pi] = Val::Null;
+    meta[idx.meta_version] = Val::Str(crate::ocsf::OCSF_VERSION);
+    meta[idx.meta_uid] = Val::Str(uid);
+    if let Some(pi) = idx.meta_profiles
+        && let Val::List(items) = meta[pi]
+    {
+        let known = &crate::ocsf::Schema::get().profiles;
+        let mut kept = bumpalo::collections::Vec::with_capacity_in(items.len(), bump);
+        for p in items {
+            match p.as_str() {
+                Some(s) if known.iter().any(|k| k == s) => kept.push(*p),
+                other => unmapped_extra.push((
+                    Cow::Borrowed("metadata.profiles"),
+                    Cow::Borrowed(other.unwrap_or_default()),
+                )),
             }
         }
+        meta[pi] = Val::List(kept.into_bump_slice()).normalize_empty();
     }
+    root[idx.metadata] = Val::Struct(meta);
     warnings.unconvertible += unmapped_extra.len() as u32;
 
     let profiles = active_profiles(class, root);
-    fill_struct(&class.shape, root, &profiles, warnings);
+    fill_struct(&class.shape, root, &profiles, warnings, bump);
 
     // unmapped = mapped entries + unknown attributes + values that could not be typed.
-    let mut entries = match std::mem::replace(&mut root[idx.unmapped], Val::Null) {
-        Val::Map(e) => e,
-        _ => Vec::new(),
-    };
-    let rejects = owned_entries(rejects);
-    for (k, v) in extras.into_iter().chain(rejects).chain(unmapped_extra) {
-        push_unique(&mut entries, k, v);
+    if !extras.is_empty() || !rejects.is_empty() || !unmapped_extra.is_empty() {
+        let mut entries: Entries<'a> = match root[idx.unmapped] {
+            Val::Map(e) => e
+                .iter()
+                .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let rejects = rejects
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)));
+        for (k, v) in extras.into_iter().chain(rejects).chain(unmapped_extra) {
+            push_unique(&mut entries, k, v);
+        }
+        root[idx.unmapped] = Val::map(bump, entries);
     }
-    root[idx.unmapped] = Val::Map(entries).normalize_empty();
+    root[idx.unmapped] = root[idx.unmapped].normalize_empty();
     profiles
 }
 
@@ -412,6 +417,7 @@ fn fill_struct<'a>(
     members: &mut [Val<'a>],
     profiles: &[&str],
     warnings: &mut Warnings,
+    bump: &'a Bump,
 ) {
     for &i in &st.fill_fields {
         let f = &st.fields[i];
@@ -425,10 +431,9 @@ fn fill_struct<'a>(
             {
                 members[i] = Val::Int(0);
             }
-            if let (Val::Int(id), Some(j)) = (&members[i], st.sibling_of[i]) {
-                let id = *id;
-                match (id, &members[j]) {
-                    (99, Val::Null) => members[j] = Val::text("Other"),
+            if let (Val::Int(id), Some(j)) = (members[i], st.sibling_of[i]) {
+                match (id, members[j]) {
+                    (99, Val::Null) => members[j] = Val::Str("Other"),
                     (99, _) => {}
                     (_, current) => {
                         if let Some(caption) = info.captions.get(&id) {
@@ -437,21 +442,33 @@ fn fill_struct<'a>(
                             {
                                 warnings.overridden += 1;
                             }
-                            members[j] = Val::text(caption);
+                            members[j] = Val::Str(caption);
                         }
                     }
                 }
             }
         }
-        match (&f.shape, &mut members[i]) {
-            (Shape::Struct(child), Val::Struct(m)) => fill_struct(child, m, profiles, warnings),
+        // Members already built are shared slices: a struct that filling may change is copied
+        // (in the arena) first.
+        match (&f.shape, members[i]) {
+            (Shape::Struct(child), Val::Struct(m)) if !child.fill_fields.is_empty() => {
+                let m = bump.alloc_slice_copy(m);
+                fill_struct(child, m, profiles, warnings, bump);
+                members[i] = Val::Struct(m);
+            }
             (Shape::List(item), Val::List(items)) => {
-                if let Shape::Struct(child) = item.as_ref() {
+                if let Shape::Struct(child) = item.as_ref()
+                    && !child.fill_fields.is_empty()
+                {
+                    let items = bump.alloc_slice_copy(items);
                     for it in items.iter_mut() {
-                        if let Val::Struct(m) = it {
-                            fill_struct(child, m, profiles, warnings);
+                        if let Val::Struct(m) = *it {
+                            let m = bump.alloc_slice_copy(m);
+                            fill_struct(child, m, profiles, warnings, bump);
+                            *it = Val::Struct(m);
                         }
                     }
+                    members[i] = Val::List(items);
                 }
             }
             _ => {}
@@ -500,7 +517,7 @@ fn validate_struct(
         match v {
             Val::Struct(m) => validate_struct(child, m, path, profiles, problems),
             Val::List(items) => {
-                for it in items {
+                for it in items.iter() {
                     if let Val::Struct(m) = it {
                         validate_struct(child, m, path, profiles, problems);
                     }

@@ -884,7 +884,8 @@ fn lint_literals(
             continue;
         }
         let mut rejects = Vec::new();
-        let val = super::convert::convert(v, shape, path, &ctx.time_format, &mut rejects);
+        let scratch = bumpalo::Bump::new();
+        let val = super::convert::convert(v, shape, path, &ctx.time_format, &mut rejects, &scratch);
         if !rejects.is_empty() || (val.is_null() && !v.is_null()) {
             ctx.diag(
                 Level::Error,
@@ -1151,9 +1152,16 @@ fn resolve(ctx: &mut Ctx, d: Draft, shape: &Shape, extra: &mut Vec<(String, Valu
         Draft::Leaf(src, path) => Plan::Leaf(src, path),
         Draft::Const(v, path, _ptr) => {
             let mut rejects = Vec::new();
-            let val = super::convert::convert(v, shape, &path, &ctx.time_format, &mut rejects);
+            let val = super::convert::convert(
+                v,
+                shape,
+                &path,
+                &ctx.time_format,
+                &mut rejects,
+                ctx.literals,
+            );
             if rejects.is_empty() {
-                Plan::Const(val.into_owned())
+                Plan::Const(val)
             } else {
                 // Kept losslessly: the literal goes to unmapped at run time (already reported).
                 Plan::Leaf(ValueSource::Literal(v), path)

@@ -35,17 +35,18 @@ pub fn raw_text(v: &Node) -> String {
     }
 }
 
-/// Convert `v` to `shape`. Parts that cannot be typed are left null and reported in `rejects`
-/// under their OCSF path.
+/// Convert `v` to `shape`, building lists, structs and maps in `bump`. Parts that cannot be
+/// typed are left null and reported in `rejects` under their OCSF path.
 pub fn convert<'v>(
     v: Node<'v>,
     shape: &Shape,
     path: &str,
     tf: &TimeFormat,
     rejects: &mut Rejects,
+    bump: &'v Bump,
 ) -> Val<'v> {
     match shape {
-        Shape::Scalar(sc) => match convert_scalar(v, sc, tf) {
+        Shape::Scalar(sc) => match convert_scalar(v, sc, tf, bump) {
             Ok(val) => val,
             Err(_) => {
                 rejects.push((path.to_string(), raw_text(&v)));
@@ -53,23 +54,28 @@ pub fn convert<'v>(
             }
         },
         Shape::List(inner) => {
-            let mut out: Vec<Val> = match v {
+            let mut out = bumpalo::collections::Vec::new_in(bump);
+            let mut push = |val: Val<'v>| {
+                if !val.is_null() {
+                    out.push(val)
+                }
+            };
+            match v {
                 Node::Array(a) => a
                     .iter()
                     .filter(|i| !i.is_null())
-                    .map(|i| convert(*i, inner, path, tf, rejects))
-                    .collect(),
-                Node::Str(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => s
-                    .split(',')
-                    .map(|p| convert(Node::Str(p.trim()), inner, path, tf, rejects))
-                    .collect(),
-                other => vec![convert(other, inner, path, tf, rejects)],
+                    .for_each(|i| push(convert(*i, inner, path, tf, rejects, bump))),
+                Node::Str(s) if matches!(**inner, Shape::Scalar(_)) && s.contains(',') => {
+                    for p in s.split(',') {
+                        push(convert(Node::Str(p.trim()), inner, path, tf, rejects, bump));
+                    }
+                }
+                other => push(convert(other, inner, path, tf, rejects, bump)),
             };
-            out.retain(|v| !v.is_null());
-            Val::List(out).normalize_empty()
+            Val::List(out.into_bump_slice()).normalize_empty()
         }
         Shape::Struct(st) => match v {
-            Node::Object(m) => convert_object(m, st, path, tf, rejects),
+            Node::Object(m) => convert_object(m, st, path, tf, rejects, bump),
             other => {
                 rejects.push((path.to_string(), raw_text(&other)));
                 Val::Null
@@ -78,20 +84,15 @@ pub fn convert<'v>(
         Shape::Map => match v {
             Node::Object(m) => {
                 let mut entries = Vec::with_capacity(m.len());
-                flatten_into("", &v, &mut entries);
-                Val::Map(owned_entries(entries)).normalize_empty()
+                flatten_entries(bump, "", v, &mut entries);
+                Val::map(bump, entries).normalize_empty()
             }
-            other => Val::Map(vec![(Cow::Borrowed(""), Cow::Owned(raw_text(&other)))]),
+            other => Val::map(
+                bump,
+                vec![(Cow::Borrowed(""), Cow::Owned(raw_text(&other)))],
+            ),
         },
     }
-}
-
-/// Entries as map values that own their text.
-pub fn owned_entries<'a>(entries: Vec<(String, String)>) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
-    entries
-        .into_iter()
-        .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
-        .collect()
 }
 
 fn convert_object<'v>(
@@ -100,15 +101,16 @@ fn convert_object<'v>(
     path: &str,
     tf: &TimeFormat,
     rejects: &mut Rejects,
+    bump: &'v Bump,
 ) -> Val<'v> {
-    let mut members = Val::nulls(st.fields.len());
+    let members = Val::nulls(bump, st.fields.len());
     for (k, v) in m {
         if v.is_null() {
             continue;
         }
-        let child = format!("{path}.{k}");
+        let child = bumpalo::format!(in bump, "{}.{}", path, k);
         match st.index(k) {
-            Some(i) => members[i] = convert(*v, &st.fields[i].shape, &child, tf, rejects),
+            Some(i) => members[i] = convert(*v, &st.fields[i].shape, &child, tf, rejects, bump),
             None => flatten_rejects(&child, v, rejects),
         }
     }
@@ -167,6 +169,7 @@ pub fn convert_scalar<'v>(
     v: Node<'v>,
     sc: &Scalar,
     tf: &TimeFormat,
+    bump: &'v Bump,
 ) -> Result<Val<'v>, ConvertError> {
     let bad = || {
         ConvertError(format!(
@@ -245,14 +248,14 @@ pub fn convert_scalar<'v>(
                 {
                     return Err(bad());
                 }
-                Val::text(s)
+                Val::Str(s)
             }
             Node::U64(_) | Node::I64(_) | Node::F64(_) | Node::Bool(_) if !sc.is_ip => {
-                Val::owned(raw_text(&v))
+                Val::owned(bump, &raw_text(&v))
             }
             _ => return Err(bad()),
         },
-        Primitive::Json => Val::owned(v.to_string()),
+        Primitive::Json => Val::owned(bump, &v.to_string()),
         Primitive::Object => return Err(bad()),
     };
     Ok(val)
@@ -304,11 +307,13 @@ mod tests {
     #[test]
     fn scalars() {
         let tf = TimeFormat::Auto;
+        let bump = Bump::new();
         assert_eq!(
             convert_scalar(
                 node(&json!("1128")),
                 &sc(Primitive::Integer, "integer_t"),
-                &tf
+                &tf,
+                &bump
             ),
             Ok(Val::Int(1128))
         );
@@ -316,18 +321,20 @@ mod tests {
             convert_scalar(
                 node(&json!("abc")),
                 &sc(Primitive::Integer, "integer_t"),
-                &tf
+                &tf,
+                &bump
             )
             .is_err()
         );
         let mut port = sc(Primitive::Integer, "port_t");
         port.range = Some([0, 65535]);
-        assert!(convert_scalar(node(&json!(70000)), &port, &tf).is_err());
+        assert!(convert_scalar(node(&json!(70000)), &port, &tf, &bump).is_err());
         assert_eq!(
             convert_scalar(
                 node(&json!("true")),
                 &sc(Primitive::Boolean, "boolean_t"),
-                &tf
+                &tf,
+                &bump
             ),
             Ok(Val::Bool(true))
         );
@@ -335,22 +342,24 @@ mod tests {
             convert_scalar(
                 node(&json!("2023-10-03 23:50:22.438")),
                 &sc(Primitive::Timestamp, "timestamp_t"),
-                &tf
+                &tf,
+                &bump
             ),
             Ok(Val::Int(1696377022438))
         );
         let mut ip = sc(Primitive::String, "ip_t");
         ip.is_ip = true;
-        assert!(convert_scalar(node(&json!("13.127.20.X")), &ip, &tf).is_err());
+        assert!(convert_scalar(node(&json!("13.127.20.X")), &ip, &tf, &bump).is_err());
         assert_eq!(
-            convert_scalar(node(&json!("::1")), &ip, &tf),
-            Ok(Val::Str("::1".into()))
+            convert_scalar(node(&json!("::1")), &ip, &tf, &bump),
+            Ok(Val::Str("::1"))
         );
     }
 
     #[test]
     fn lists_from_scalars_and_csv() {
         let shape = Shape::List(Box::new(Shape::Scalar(sc(Primitive::String, "string_t"))));
+        let bump = Bump::new();
         let mut rejects = Vec::new();
         let csv = json!("cloud, firewall");
         let v = convert(
@@ -359,11 +368,9 @@ mod tests {
             "metadata.profiles",
             &TimeFormat::Auto,
             &mut rejects,
+            &bump,
         );
-        assert_eq!(
-            v,
-            Val::List(vec![Val::Str("cloud".into()), Val::Str("firewall".into())])
-        );
+        assert_eq!(v, Val::List(&[Val::Str("cloud"), Val::Str("firewall")]));
         let one = json!("host");
         let v = convert(
             node(&one),
@@ -371,8 +378,9 @@ mod tests {
             "metadata.profiles",
             &TimeFormat::Auto,
             &mut rejects,
+            &bump,
         );
-        assert_eq!(v, Val::List(vec![Val::Str("host".into())]));
+        assert_eq!(v, Val::List(&[Val::Str("host")]));
         assert!(rejects.is_empty());
     }
 }

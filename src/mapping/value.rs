@@ -1,55 +1,50 @@
-//! A typed OCSF value, built per record against the class shape. Strings borrow from the event
-//! or the compiled mapping where they can, so building a record copies little.
+//! A typed OCSF value, built per record against the class shape. It lives in the event's arena:
+//! strings borrow from the event, the compiled mapping or the arena, and structs, lists and
+//! maps are arena slices, so building a record allocates nothing on the heap and dropping it
+//! costs nothing.
 
 use std::borrow::Cow;
 
-#[derive(Debug, Clone, PartialEq)]
+use bumpalo::Bump;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Val<'a> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Cow<'a, str>),
-    List(Vec<Val<'a>>),
+    Str(&'a str),
+    List(&'a [Val<'a>]),
     /// Members in the order of the struct shape's fields.
-    Struct(Vec<Val<'a>>),
-    Map(Vec<(Cow<'a, str>, Cow<'a, str>)>),
+    Struct(&'a [Val<'a>]),
+    Map(&'a [(&'a str, &'a str)]),
 }
 
 impl<'a> Val<'a> {
-    /// `n` nulls (the members of a struct before they are filled).
-    pub fn nulls(n: usize) -> Vec<Val<'a>> {
-        let mut v = Vec::with_capacity(n);
-        v.resize_with(n, || Val::Null);
-        v
+    /// `n` nulls in `bump` (the members of a struct before they are filled).
+    pub fn nulls(bump: &'a Bump, n: usize) -> &'a mut [Val<'a>] {
+        bump.alloc_slice_fill_copy(n, Val::Null)
     }
 
-    /// A string value that borrows.
-    pub fn text(s: &'a str) -> Val<'a> {
-        Val::Str(Cow::Borrowed(s))
+    /// A string value kept in `bump`.
+    pub fn owned(bump: &'a Bump, s: &str) -> Val<'a> {
+        Val::Str(bump.alloc_str(s))
     }
 
-    /// A string value that owns.
-    pub fn owned(s: String) -> Val<'a> {
-        Val::Str(Cow::Owned(s))
+    /// A list of the given items, kept in `bump`.
+    pub fn list(bump: &'a Bump, items: &[Val<'a>]) -> Val<'a> {
+        Val::List(bump.alloc_slice_copy(items))
     }
 
-    /// The same value, its strings borrowed from `self` (cheap copy of a mapping constant).
-    pub fn borrowed(&self) -> Val<'_> {
-        match self {
-            Val::Null => Val::Null,
-            Val::Bool(b) => Val::Bool(*b),
-            Val::Int(i) => Val::Int(*i),
-            Val::Float(f) => Val::Float(*f),
-            Val::Str(s) => Val::Str(Cow::Borrowed(s)),
-            Val::List(l) => Val::List(l.iter().map(Val::borrowed).collect()),
-            Val::Struct(m) => Val::Struct(m.iter().map(Val::borrowed).collect()),
-            Val::Map(e) => Val::Map(
-                e.iter()
-                    .map(|(k, v)| (Cow::Borrowed(k.as_ref()), Cow::Borrowed(v.as_ref())))
-                    .collect(),
-            ),
-        }
+    /// A map of the given entries in `bump`; text that is not borrowed is copied there.
+    pub fn map(bump: &'a Bump, entries: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Val<'a> {
+        let keep = |c: Cow<'a, str>| -> &'a str {
+            match c {
+                Cow::Borrowed(s) => s,
+                Cow::Owned(s) => bump.alloc_str(&s),
+            }
+        };
+        Val::Map(bump.alloc_slice_fill_iter(entries.into_iter().map(|(k, v)| (keep(k), keep(v)))))
     }
 
     pub fn is_null(&self) -> bool {
@@ -63,37 +58,19 @@ impl<'a> Val<'a> {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub fn as_str(&self) -> Option<&'a str> {
         match self {
             Val::Str(s) => Some(s),
             _ => None,
         }
     }
 
-    /// The same value owning all its strings.
-    pub fn into_owned(self) -> Val<'static> {
-        match self {
-            Val::Null => Val::Null,
-            Val::Bool(b) => Val::Bool(b),
-            Val::Int(i) => Val::Int(i),
-            Val::Float(f) => Val::Float(f),
-            Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
-            Val::List(l) => Val::List(l.into_iter().map(Val::into_owned).collect()),
-            Val::Struct(m) => Val::Struct(m.into_iter().map(Val::into_owned).collect()),
-            Val::Map(e) => Val::Map(
-                e.into_iter()
-                    .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
-                    .collect(),
-            ),
-        }
-    }
-
     /// An empty struct, list or map counts as absent.
     pub fn normalize_empty(self) -> Val<'a> {
         match self {
-            Val::Struct(ref m) if m.iter().all(Val::is_null) => Val::Null,
-            Val::List(ref l) if l.is_empty() => Val::Null,
-            Val::Map(ref m) if m.is_empty() => Val::Null,
+            Val::Struct(m) if m.iter().all(Val::is_null) => Val::Null,
+            Val::List([]) => Val::Null,
+            Val::Map([]) => Val::Null,
             other => other,
         }
     }
@@ -109,7 +86,7 @@ impl<'a> Val<'a> {
             (Val::Float(f), _) => serde_json::Number::from_f64(*f)
                 .map(Value::Number)
                 .unwrap_or(Value::Null),
-            (Val::Str(s), _) => Value::String(s.to_string()),
+            (Val::Str(s), _) => Value::String((*s).to_string()),
             (Val::List(items), Shape::List(inner)) => {
                 Value::Array(items.iter().map(|v| v.to_json(inner)).collect())
             }

@@ -140,7 +140,7 @@ impl Col {
             ) => {
                 Col::settle(children, pending);
                 nulls.append_non_null();
-                for (c, m) in children.iter_mut().zip(members) {
+                for (c, m) in children.iter_mut().zip(members.iter()) {
                     c.append(m);
                 }
             }
@@ -153,7 +153,7 @@ impl Col {
                 },
                 Val::List(items),
             ) => {
-                for it in items {
+                for it in items.iter() {
                     child.append(it);
                 }
                 let last = *offsets.last().expect("offsets start at 0");
@@ -161,7 +161,7 @@ impl Col {
                 nulls.append_non_null();
             }
             (Col::Map(b, bytes), Val::Map(entries)) => {
-                for (k, val) in entries {
+                for (k, val) in entries.iter() {
                     *bytes += k.len() + val.len() + 8;
                     b.keys().append_value(k);
                     b.values().append_value(val);
