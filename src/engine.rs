@@ -517,7 +517,7 @@ impl<'a> Batch<'a> {
                     },
                 };
                 self.last_group = idx;
-                self.groups[idx].1.append(&rec.root);
+                self.groups[idx].1.append(rec.root);
             }
         }
     }

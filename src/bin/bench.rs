@@ -211,7 +211,7 @@ fn phase_times(src: &Source, input: &[u8]) -> [f64; 5] {
         let clock = Instant::now();
         for r in &records {
             if let MapOutcome::Mapped(r) = r {
-                cols[r.class].append(&r.root);
+                cols[r.class].append(r.root);
             }
         }
         t[2] += clock.elapsed().as_secs_f64();
