@@ -136,7 +136,7 @@ impl CompiledMapping {
             event,
             bump,
             tf: &self.time_format,
-            slots: plan.paths.resolve(event),
+            slots: plan.paths.resolve(event, bump),
         };
         for (i, p) in &plan.members {
             if *i == usize::MAX {
@@ -191,7 +191,7 @@ struct Eval<'a> {
     bump: &'a Bump,
     tf: &'a TimeFormat,
     /// The plan's plain paths, resolved once for this event.
-    slots: Vec<Option<Node<'a>>>,
+    slots: &'a [Option<Node<'a>>],
 }
 
 impl<'a> Eval<'a> {

@@ -5,6 +5,8 @@
 
 use std::cmp::Ordering;
 
+use bumpalo::Bump;
+
 use super::compile::{Plan, ValueSource};
 use super::path::{CompiledPath, Seg};
 use crate::event::{Node as Ev, cmp_keys as cmp, member};
@@ -107,11 +109,11 @@ impl PathIndex {
         })
     }
 
-    /// The value of every indexed path in `event` (absent or null: `None`), by slot.
-    pub fn resolve<'a>(&self, event: Ev<'a>) -> Vec<Option<Ev<'a>>> {
-        let mut out = vec![None; self.slots];
+    /// The value of every indexed path in `event` (absent or null: `None`), by slot, in `bump`.
+    pub fn resolve<'a>(&self, event: Ev<'a>, bump: &'a Bump) -> &'a [Option<Ev<'a>>] {
+        let out = bump.alloc_slice_fill_copy(self.slots, None);
         if self.slots > 0 {
-            self.walk(0, event, &mut out);
+            self.walk(0, event, out);
         }
         out
     }
@@ -179,7 +181,6 @@ impl PathIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bumpalo::Bump;
     use serde_json::json;
 
     fn leaf(path: &str) -> (usize, Plan) {
@@ -216,7 +217,7 @@ mod tests {
         });
         let bump = Bump::new();
         let event = Ev::from_value(&bump, &event);
-        let slots = idx.resolve(event);
+        let slots = idx.resolve(event, &bump);
         for (_, m) in &members {
             let Plan::Leaf(ValueSource::Path(p), _) = m else {
                 unreachable!()
