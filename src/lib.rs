@@ -1,6 +1,7 @@
 //! ocsf-transform: map security logs to typed OCSF 1.1.0 and write Parquet in the Amazon
 //! Security Lake layout, from a command line or as an AWS Lambda function.
 
+pub mod allocator;
 pub mod catalog;
 pub mod cli;
 pub mod config;

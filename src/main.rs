@@ -4,6 +4,7 @@ use clap::Parser;
 use ocsf_transform::cli::{Cli, run};
 
 fn main() -> ExitCode {
+    ocsf_transform::allocator::tune();
     // Inside AWS Lambda (or its local emulators) the same binary serves the runtime API.
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         let rt = tokio::runtime::Builder::new_multi_thread()

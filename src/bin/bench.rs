@@ -51,6 +51,8 @@ fn lines_of(input: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 fn main() {
+    // As the product runs (see `allocator`).
+    ocsf_transform::allocator::tune();
     let mb: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
