@@ -161,7 +161,7 @@ pub struct Batch<'a> {
     arena: Bump,
 }
 
-fn uid_for(input: &str, position: u64) -> String {
+fn uid_for<'b>(input: &str, position: u64, bump: &'b Bump) -> &'b str {
     // The hash of `<input>\x1f<position in decimal>`, streamed without building that string.
     let mut digits = [0u8; 20];
     let mut i = digits.len();
@@ -180,7 +180,7 @@ fn uid_for(input: &str, position: u64) -> String {
     h.update(&digits[i..]);
     // Formatted as a UUID (8-4-4-4-12 hex digits) without going through `format!`.
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
+    let mut out = bumpalo::collections::String::with_capacity_in(36, bump);
     for (i, byte) in h.digest128().to_be_bytes().iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             out.push('-');
@@ -188,7 +188,7 @@ fn uid_for(input: &str, position: u64) -> String {
         out.push(HEX[(byte >> 4) as usize] as char);
         out.push(HEX[(byte & 0xf) as usize] as char);
     }
-    out
+    out.into_bump_str()
 }
 
 impl<'a> Batch<'a> {
@@ -442,8 +442,8 @@ impl<'a> Batch<'a> {
                 return;
             }
         };
-        let uid = uid_for(input, position);
-        match self.source.mapping.map_event(event, &uid, arena) {
+        let uid = uid_for(input, position, arena);
+        match self.source.mapping.map_event(event, uid, arena) {
             MapOutcome::Ignored => self.stats.ignored += 1,
             MapOutcome::Dead(reason) => {
                 let r = raw_string(Some(&event));
