@@ -265,7 +265,11 @@ pub fn convert_scalar<'v>(
 pub fn is_absent(v: &Node) -> bool {
     match v {
         Node::Null => true,
-        Node::Str(s) => is_absent_placeholder(s.trim()),
+        Node::Str(s) => match s.as_bytes() {
+            // Starts and ends with a visible ASCII character: trimming would change nothing.
+            [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => false,
+            _ => is_absent_placeholder(s.trim()),
+        },
         _ => false,
     }
 }
@@ -382,5 +386,22 @@ mod tests {
         );
         assert_eq!(v, Val::List(&[Val::Str("host")]));
         assert!(rejects.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod absent_tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_absent_whatever_their_padding() {
+        for s in ["", "-", " - ", "\t-", "-\u{3000}", "   "] {
+            assert!(is_absent(&Node::Str(s)), "{s:?}");
+        }
+        for s in ["--", "a", "-1", " x ", "ab", "\u{a0}x"] {
+            assert!(!is_absent(&Node::Str(s)), "{s:?}");
+        }
+        assert!(is_absent(&Node::Null));
+        assert!(!is_absent(&Node::U64(0)));
     }
 }
