@@ -66,7 +66,11 @@ impl CompiledMapping {
         uid: &'a str,
         bump: &'a Bump,
     ) -> MapOutcome<'a> {
-        let Some(key) = self.matched_field.eval(event, bump).and_then(match_key) else {
+        let Some(key) = self
+            .matched_field
+            .eval(event, bump)
+            .and_then(|k| match_key(k, bump))
+        else {
             if let Some(i) = self.default_plan {
                 return match self.map_with(i, event, uid, bump, "<absent>") {
                     MapOutcome::Dead(r) => MapOutcome::Dead(DeadReason::new(
@@ -88,7 +92,6 @@ impl CompiledMapping {
                 ),
             ));
         };
-        let key = key.as_ref();
         let plan_idx = match self.entries.get(key) {
             Some(i) => *i,
             None if self.ignore.contains(key) => return MapOutcome::Ignored,
@@ -211,8 +214,8 @@ impl<'a> Eval<'a> {
                 values,
                 other,
             } => {
-                let key = self.path(evaluate).and_then(match_key);
-                match key.and_then(|k| values.get(k.as_ref())) {
+                let key = self.path(evaluate).and_then(|k| match_key(k, self.bump));
+                match key.and_then(|k| values.get(k)) {
                     Some(v) => Some(*v),
                     None => *other,
                 }

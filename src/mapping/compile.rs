@@ -2,7 +2,6 @@
 //! each class's output shape (the union over the file's entries) and one evaluation plan per
 //! matched value. Nothing here runs per record.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -113,11 +112,13 @@ const DERIVED_ROOT: &[&str] = &[
 ];
 
 /// The string form of a matched value: what `ocsf_mapping` keys are compared with.
-pub fn match_key<'a>(v: Ev<'a>) -> Option<Cow<'a, str>> {
+pub fn match_key<'a>(v: Ev<'a>, bump: &'a bumpalo::Bump) -> Option<&'a str> {
     match v {
-        Ev::Str(s) => Some(Cow::Borrowed(s.trim())),
-        Ev::Bool(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
-        n => n.number().map(|n| Cow::Owned(n.to_string())),
+        Ev::Str(s) => Some(s.trim()),
+        Ev::Bool(b) => Some(if b { "true" } else { "false" }),
+        n => n
+            .number()
+            .map(|n| bumpalo::format!(in bump, "{}", n).into_bump_str()),
     }
 }
 
@@ -331,7 +332,7 @@ pub fn compile(
     let ignore = ev
         .ignore
         .iter()
-        .filter_map(|v| match_key(Ev::from_value(&scratch, v)).map(Cow::into_owned))
+        .filter_map(|v| match_key(Ev::from_value(&scratch, v), &scratch).map(str::to_string))
         .collect();
     let fatal = ctx.diags.iter().any(|d| d.level == Level::Fatal);
     let compiled = match (fatal, matched_field) {
