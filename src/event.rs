@@ -579,6 +579,38 @@ mod tests {
     }
 
     #[test]
+    fn finish_object_sorts_and_keeps_the_last_of_a_key() {
+        let keys = [
+            "ParentProcessGuid",
+            "ParentProcessId",
+            "ParentProcess",
+            "a",
+            "a\u{0}",
+            "a\u{0}b",
+            "ab",
+            "",
+            "zz",
+            "\u{e9}t\u{e9}",
+        ];
+        let bump = Bump::new();
+        // Every key twice, in a scrambled order; the value is the position in the input.
+        let input: Vec<&str> = (0..keys.len() * 2).map(|i| keys[(i * 7) % keys.len()]).collect();
+        let mut members = Members::new_in(&bump);
+        members.extend(input.iter().enumerate().map(|(i, k)| (*k, Node::U64(i as u64))));
+        let mut expected = std::collections::BTreeMap::new();
+        for (i, k) in input.iter().enumerate() {
+            expected.insert(*k, i as u64);
+        }
+        let got: Vec<(&str, u64)> = finish_object(members)
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (*k, v.as_i64().unwrap() as u64))
+            .collect();
+        assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
+    }
+
+    #[test]
     fn member_lookup_small_and_large() {
         let bump = Bump::new();
         let mut big = serde_json::Map::new();
