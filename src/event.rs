@@ -594,9 +594,16 @@ mod tests {
         ];
         let bump = Bump::new();
         // Every key twice, in a scrambled order; the value is the position in the input.
-        let input: Vec<&str> = (0..keys.len() * 2).map(|i| keys[(i * 7) % keys.len()]).collect();
+        let input: Vec<&str> = (0..keys.len() * 2)
+            .map(|i| keys[(i * 7) % keys.len()])
+            .collect();
         let mut members = Members::new_in(&bump);
-        members.extend(input.iter().enumerate().map(|(i, k)| (*k, Node::U64(i as u64))));
+        members.extend(
+            input
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (*k, Node::U64(i as u64))),
+        );
         let mut expected = std::collections::BTreeMap::new();
         for (i, k) in input.iter().enumerate() {
             expected.insert(*k, i as u64);

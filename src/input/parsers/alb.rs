@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use bumpalo::Bump;
 
-use crate::event::{Members, Node, finish_object};
+use crate::event::{Members, Node, cmp_keys, finish_object};
 
 use super::delimited::split_delimited;
 
@@ -60,6 +60,61 @@ fn split_host_port(s: &str) -> Option<(&str, &str)> {
     p.parse::<u16>().ok().map(|_| (h, p))
 }
 
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Plain,
+    /// `ip:port`, split into two members.
+    HostPort,
+    /// `"METHOD URL PROTOCOL"`, kept whole and split into three more members.
+    Request,
+    /// A processing time, absent when -1.
+    Timing,
+}
+
+/// The members a line can have, worked out once from `FIELDS`: each field's kind and the slot
+/// of its first member, and the slots in the order of their names, so that an event is built
+/// already sorted.
+struct Layout {
+    names: Vec<&'static str>,
+    fields: Vec<(Kind, usize)>,
+    sorted: Vec<usize>,
+}
+
+static LAYOUT: std::sync::LazyLock<Layout> = std::sync::LazyLock::new(|| {
+    let mut names = Vec::new();
+    let mut fields = Vec::new();
+    for &f in FIELDS {
+        let (kind, members): (Kind, &[&'static str]) = match f {
+            "client:port" => (Kind::HostPort, &["client_ip", "client_port"]),
+            "target:port" => (Kind::HostPort, &["target_ip", "target_port"]),
+            "request" => (
+                Kind::Request,
+                &[
+                    "request",
+                    "request_method",
+                    "request_url",
+                    "request_protocol",
+                ],
+            ),
+            _ if TIMINGS.contains(&f) => (Kind::Timing, &[]),
+            _ => (Kind::Plain, &[]),
+        };
+        fields.push((kind, names.len()));
+        if members.is_empty() {
+            names.push(f);
+        } else {
+            names.extend_from_slice(members);
+        }
+    }
+    let mut sorted: Vec<usize> = (0..names.len()).collect();
+    sorted.sort_by(|&a, &b| cmp_keys(names[a], names[b]));
+    Layout {
+        names,
+        fields,
+        sorted,
+    }
+});
+
 /// The fields of one line as an event in `bump`; values borrow from the line.
 pub fn parse_alb_line<'a>(bump: &'a Bump, line: &'a str) -> Result<Node<'a>, String> {
     let fields = split_delimited(line.trim_end(), ' ')?;
@@ -69,54 +124,64 @@ pub fn parse_alb_line<'a>(bump: &'a Bump, line: &'a str) -> Result<Node<'a>, Str
             fields.len()
         ));
     }
-    let mut m = Members::with_capacity_in(fields.len() + 6, bump);
-    let mut put = |k: &'a str, v: &'a str| {
+    let layout = &*LAYOUT;
+    let slots: &mut [Option<&'a str>] = bump.alloc_slice_fill_copy(layout.names.len(), None);
+    let mut set = |at: usize, v: &'a str| {
         if !v.is_empty() && v != "-" {
-            m.push((k, Node::Str(v)));
+            slots[at] = Some(v);
         }
     };
+    // Columns beyond the known ones (a newer format): named by position.
+    let mut extra = Members::new_in(bump);
     for (i, v) in fields.into_iter().enumerate() {
         let v: &'a str = match v {
             Cow::Borrowed(b) => b,
             Cow::Owned(o) => bump.alloc_str(&o),
         };
-        let Some(&name) = FIELDS.get(i) else {
-            put(bump.alloc_str(&format!("field_{}", i + 1)), v);
+        let Some(&(kind, at)) = layout.fields.get(i) else {
+            if !v.is_empty() && v != "-" {
+                extra.push((bump.alloc_str(&format!("field_{}", i + 1)), Node::Str(v)));
+            }
             continue;
         };
-        match name {
-            "client:port" | "target:port" => {
-                let (ip, port) = if name == "client:port" {
-                    ("client_ip", "client_port")
-                } else {
-                    ("target_ip", "target_port")
-                };
-                match split_host_port(v) {
-                    Some((h, p)) => {
-                        put(ip, h);
-                        put(port, p);
-                    }
-                    None => put(ip, v),
+        match kind {
+            Kind::Plain => set(at, v),
+            Kind::Timing if v == "-1" => {}
+            Kind::Timing => set(at, v),
+            Kind::HostPort => match split_host_port(v) {
+                Some((h, p)) => {
+                    set(at, h);
+                    set(at + 1, p);
                 }
-            }
-            "request" => {
-                put("request", v);
+                None => set(at, v),
+            },
+            Kind::Request => {
+                set(at, v);
                 let mut parts = v.splitn(3, ' ');
-                put("request_method", parts.next().unwrap_or(""));
-                put("request_url", parts.next().unwrap_or(""));
-                put("request_protocol", parts.next().unwrap_or(""));
+                set(at + 1, parts.next().unwrap_or(""));
+                set(at + 2, parts.next().unwrap_or(""));
+                set(at + 3, parts.next().unwrap_or(""));
             }
-            t if TIMINGS.contains(&t) && v == "-1" => {}
-            _ => put(name, v),
         }
     }
-    let event = finish_object(m);
-    for required in ["type", "time"] {
-        if event.get(required).is_none() {
+    for (required, &(_, at)) in ["type", "time"].iter().zip(&layout.fields) {
+        if slots[at].is_none() {
             return Err(format!("ALB log line has no `{required}`"));
         }
     }
-    Ok(event)
+    let mut m = Members::with_capacity_in(slots.len() + extra.len(), bump);
+    for &at in &layout.sorted {
+        if let Some(v) = slots[at] {
+            m.push((layout.names[at], Node::Str(v)));
+        }
+    }
+    if extra.is_empty() {
+        // Built in the order of the names, each once.
+        Ok(Node::Object(m.into_bump_slice()))
+    } else {
+        m.extend(extra);
+        Ok(finish_object(m))
+    }
 }
 
 #[cfg(test)]
@@ -138,5 +203,29 @@ mod tests {
         assert_eq!(v["classification_reason"], "SpaceInUri");
         assert_eq!(v["conn_trace_id"], "TID_123");
         assert!(parse_alb_line(&bump, "http 2018").is_err());
+    }
+
+    /// Built in name order, as `finish_object` would sort it, also with columns of a newer
+    /// format and with absent fields.
+    #[test]
+    fn members_are_sorted_and_unique() {
+        let full = r#"h2 2018-07-02T22:23:00.186641Z app/lb/1 10.0.0.9:2817 - -1 -1 -1 502 - 34 366 "GET https://x.example:443/ HTTP/2.0" "-" - - - "Root=1" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "-" "-" "-" "-" "-" "-" "-" "-" newcol1 newcol2"#;
+        let bump = Bump::new();
+        for line in [full, &full[..full.find(" \"GET").unwrap()]] {
+            let ev = parse_alb_line(&bump, line).unwrap();
+            let m = ev.as_object().unwrap();
+            assert!(
+                m.windows(2).all(|w| cmp_keys(w[0].0, w[1].0).is_lt()),
+                "{:?}",
+                m.iter().map(|(k, _)| *k).collect::<Vec<_>>()
+            );
+            assert_eq!(ev.get("type"), Some(Node::Str("h2")));
+            assert_eq!(ev.get("client_port"), Some(Node::Str("2817")));
+            assert!(ev.get("target_ip").is_none() && ev.get("request_processing_time").is_none());
+        }
+        let ev = parse_alb_line(&bump, full).unwrap();
+        assert_eq!(ev.get("field_34"), Some(Node::Str("newcol1")));
+        assert_eq!(ev.get("field_35"), Some(Node::Str("newcol2")));
+        assert_eq!(ev.get("request_method"), Some(Node::Str("GET")));
     }
 }

@@ -5,7 +5,7 @@
 
 use bumpalo::Bump;
 
-use crate::event::{Members, Node, finish_object, parse_json};
+use crate::event::{Members, Node, cmp_keys, finish_object, parse_json};
 
 /// Split a rendered event message into its `Key: Value` lines. The first line (the task title,
 /// e.g. `Process Create:`) is kept as `_title`; lines that are not `Key: Value` continue the
@@ -120,19 +120,21 @@ pub fn normalize_windows_event<'a>(bump: &'a Bump, v: Node<'a>) -> Result<Node<'
         out.extend(m.iter().filter(|(k, _)| *k != "Event").copied());
         return Ok(finish_object(out));
     }
+    // `m` is sorted: each normalised member replaces its namesake or goes where it sorts, so
+    // the result needs no sorting.
     let mut out = Members::with_capacity_in(m.len() + 2, bump);
     out.extend(m.iter().copied());
     match v.get("EventId") {
         None => match v.get("EventID").and_then(id_value) {
-            Some(id) => out.push(("EventId", id)),
+            Some(id) => set_member(&mut out, "EventId", id),
             None => return Err("Windows event has no EventId/EventID".into()),
         },
         Some(Node::Str(s)) if s.trim().len() != s.len() => {
-            out.push(("EventId", Node::Str(s.trim())));
+            set_member(&mut out, "EventId", Node::Str(s.trim()));
         }
         Some(id @ Node::Object(_)) => {
             if let Some(id) = id_value(id) {
-                out.push(("EventId", id));
+                set_member(&mut out, "EventId", id);
             }
         }
         Some(_) => {}
@@ -162,9 +164,17 @@ pub fn normalize_windows_event<'a>(bump: &'a Bump, v: Node<'a>) -> Result<Node<'
         },
     };
     if let Some(d) = desc {
-        out.push(("Description", d));
+        set_member(&mut out, "Description", d);
     }
-    Ok(finish_object(out))
+    Ok(Node::Object(out.into_bump_slice()))
+}
+
+/// Set `key` in sorted, unique members: replace its value, or insert it where it sorts.
+fn set_member<'a>(members: &mut Members<'a>, key: &'a str, value: Node<'a>) {
+    match members.binary_search_by(|(k, _)| cmp_keys(k, key)) {
+        Ok(i) => members[i].1 = value,
+        Err(i) => members.insert(i, (key, value)),
+    }
 }
 
 #[cfg(test)]
