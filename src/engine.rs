@@ -153,6 +153,9 @@ pub struct Batch<'a> {
     /// Few groups per batch: found by a linear scan, the last one used checked first.
     groups: Vec<(GroupKey, RecordColumns)>,
     last_group: usize,
+    /// Per class, the accumulators of an encoded part, emptied and given room for as much as
+    /// that part held: the next part of the class starts from them.
+    spare: Vec<Option<RecordColumns>>,
     dead: Vec<DeadLetter>,
     pub stats: Stats,
     /// When set, the OCSF JSON of the first events (or their dead-letter reasons) is kept here.
@@ -209,6 +212,7 @@ impl<'a> Batch<'a> {
             defaults: std::sync::Arc::new(defaults),
             groups: Vec::new(),
             last_group: 0,
+            spare: Vec::new(),
             dead: Vec::new(),
             stats: Stats::default(),
             preview: None,
@@ -511,7 +515,12 @@ impl<'a> Batch<'a> {
                                 region: region.into_owned(),
                                 day,
                             };
-                            self.groups.push((k, RecordColumns::new(&class.shape)));
+                            let cols = self
+                                .spare
+                                .get_mut(rec.class)
+                                .and_then(Option::take)
+                                .unwrap_or_else(|| RecordColumns::new(&class.shape));
+                            self.groups.push((k, cols));
                             self.groups.len() - 1
                         }
                     },
@@ -554,7 +563,7 @@ impl<'a> Batch<'a> {
         }
         self.parts += 1;
         let name = format!("{}-part{:04}", self.name, self.parts);
-        let objects = self.encode_groups(&name).map_err(|e| SinkError {
+        let objects = self.encode_groups(&name, true).map_err(|e| SinkError {
             message: e.to_string(),
             retryable: false,
         })?;
@@ -577,7 +586,13 @@ impl<'a> Batch<'a> {
         })
     }
 
-    fn encode_groups(&mut self, name: &str) -> Result<Vec<OutputObject>, EncodeError> {
+    /// Encode every group into its object. `more` says more rows will follow (a spill): the
+    /// emptied accumulators are then kept as spares.
+    fn encode_groups(
+        &mut self,
+        name: &str,
+        more: bool,
+    ) -> Result<Vec<OutputObject>, EncodeError> {
         let mut objects = Vec::new();
         let mut groups = std::mem::take(&mut self.groups);
         self.last_group = 0;
@@ -593,7 +608,6 @@ impl<'a> Batch<'a> {
             );
             let rows = cols.rows() as u64;
             let batch = cols.finish();
-            drop(cols);
             let sorted = sort_by_time(&batch).map_err(|source| EncodeError::Arrow {
                 key: key.clone(),
                 source,
@@ -604,6 +618,16 @@ impl<'a> Batch<'a> {
                     key: key.clone(),
                     source,
                 })?;
+            // The batch is freed by now: the room given here reuses its memory.
+            if more {
+                if self.spare.len() <= gk.class {
+                    self.spare.resize_with(gk.class + 1, || None);
+                }
+                if self.spare[gk.class].is_none() {
+                    cols.presize();
+                    self.spare[gk.class] = Some(cols);
+                }
+            }
             objects.push(OutputObject {
                 key,
                 body,
@@ -622,7 +646,7 @@ impl<'a> Batch<'a> {
         } else {
             format!("{}-part{:04}", self.name, self.parts + 1)
         };
-        let objects = self.encode_groups(&name)?;
+        let objects = self.encode_groups(&name, false)?;
         let dead_letters = self.take_dead_letters(&name);
         Ok(BatchOutput {
             objects,

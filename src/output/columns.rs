@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::NullBufferBuilder;
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListArray, MapBuilder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListArray, MapBuilder,
     MapFieldNames, StringBuilder, StructArray,
 };
 use arrow::buffer::OffsetBuffer;
@@ -40,14 +40,24 @@ enum Col {
     Map(Box<MapBuilder<StringBuilder, StringBuilder>>, usize),
 }
 
-fn map_builder() -> MapBuilder<StringBuilder, StringBuilder> {
-    let names = MapFieldNames {
+fn map_field_names() -> MapFieldNames {
+    MapFieldNames {
         entry: "key_value".into(),
         key: "key".into(),
         value: "value".into(),
-    };
-    MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new())
+    }
 }
+
+fn map_builder() -> MapBuilder<StringBuilder, StringBuilder> {
+    MapBuilder::new(
+        Some(map_field_names()),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    )
+}
+
+/// Sizes of finished columns, in the order `Col::finish` visits them, for `Col::presize`.
+type Sizes = Vec<usize>;
 
 impl Col {
     fn new(shape: &Shape) -> Col {
@@ -172,13 +182,29 @@ impl Col {
         }
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    /// The column as an array; the builders start empty again. Their lengths go to `sizes`.
+    fn finish(&mut self, sizes: &mut Sizes) -> ArrayRef {
         match self {
-            Col::Bool(b) => Arc::new(b.finish()),
-            Col::I32(b) => Arc::new(b.finish()),
-            Col::I64(b) => Arc::new(b.finish()),
-            Col::F64(b) => Arc::new(b.finish()),
-            Col::Str(b) => Arc::new(b.finish()),
+            Col::Bool(b) => {
+                sizes.push(b.len());
+                Arc::new(b.finish())
+            }
+            Col::I32(b) => {
+                sizes.push(b.len());
+                Arc::new(b.finish())
+            }
+            Col::I64(b) => {
+                sizes.push(b.len());
+                Arc::new(b.finish())
+            }
+            Col::F64(b) => {
+                sizes.push(b.len());
+                Arc::new(b.finish())
+            }
+            Col::Str(b) => {
+                sizes.extend([b.len(), b.values_slice().len()]);
+                Arc::new(b.finish())
+            }
             Col::Struct {
                 fields,
                 children,
@@ -186,7 +212,8 @@ impl Col {
                 pending,
             } => {
                 Col::settle(children, pending);
-                let arrays: Vec<ArrayRef> = children.iter_mut().map(Col::finish).collect();
+                sizes.push(nulls.len());
+                let arrays: Vec<ArrayRef> = children.iter_mut().map(|c| c.finish(sizes)).collect();
                 Arc::new(StructArray::new(fields.clone(), arrays, nulls.finish()))
             }
             Col::List {
@@ -195,17 +222,59 @@ impl Col {
                 nulls,
                 child,
             } => {
+                sizes.push(offsets.len());
                 let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
                 Arc::new(ListArray::new(
                     field.clone(),
                     offs,
-                    child.finish(),
+                    child.finish(sizes),
                     nulls.finish(),
                 ))
             }
             Col::Map(b, bytes) => {
                 *bytes = 0;
+                sizes.extend([
+                    b.len(),
+                    b.keys().len(),
+                    b.keys().values_slice().len(),
+                    b.values().values_slice().len(),
+                ]);
                 Arc::new(b.finish())
+            }
+        }
+    }
+
+    /// Give the (empty) builders room for as much as `finish` last took, so that the next part
+    /// fills them without growing them step by step.
+    fn presize(&mut self, sizes: &mut impl Iterator<Item = usize>) {
+        let mut next = || sizes.next().unwrap_or(0);
+        match self {
+            Col::Bool(b) => *b = BooleanBuilder::with_capacity(next()),
+            Col::I32(b) => *b = Int32Builder::with_capacity(next()),
+            Col::I64(b) => *b = Int64Builder::with_capacity(next()),
+            Col::F64(b) => *b = Float64Builder::with_capacity(next()),
+            Col::Str(b) => {
+                let items = next();
+                *b = StringBuilder::with_capacity(items, next());
+            }
+            Col::Struct {
+                children, nulls, ..
+            } => {
+                *nulls = NullBufferBuilder::new(next());
+                children.iter_mut().for_each(|c| c.presize(sizes));
+            }
+            Col::List { offsets, child, .. } => {
+                offsets.reserve(next());
+                child.presize(sizes);
+            }
+            Col::Map(b, _) => {
+                let (rows, entries, keys, values) = (next(), next(), next(), next());
+                **b = MapBuilder::with_capacity(
+                    Some(map_field_names()),
+                    StringBuilder::with_capacity(entries, keys),
+                    StringBuilder::with_capacity(entries, values),
+                    rows,
+                );
             }
         }
     }
@@ -224,10 +293,11 @@ impl Col {
 
     fn memory(&self) -> usize {
         match self {
-            Col::Bool(b) => b.capacity() / 8,
-            Col::I32(b) => b.capacity() * 4,
-            Col::I64(b) => b.capacity() * 8,
-            Col::F64(b) => b.capacity() * 8,
+            // Lengths, not capacities: builders are given room ahead (see `presize`).
+            Col::Bool(b) => b.len() / 8,
+            Col::I32(b) => b.len() * 4,
+            Col::I64(b) => b.len() * 8,
+            Col::F64(b) => b.len() * 8,
             Col::Str(b) => b.values_slice().len() + b.offsets_slice().len() * 4,
             // Pending null rows count as if they were already given to the children.
             Col::Struct {
@@ -247,6 +317,8 @@ pub struct RecordColumns {
     schema: Arc<Schema>,
     cols: Vec<Col>,
     rows: usize,
+    /// What the last `finish` took, for `presize`.
+    sizes: Sizes,
 }
 
 impl RecordColumns {
@@ -255,6 +327,7 @@ impl RecordColumns {
             schema: arrow_schema(shape),
             cols: shape.fields.iter().map(|f| Col::new(&f.shape)).collect(),
             rows: 0,
+            sizes: Sizes::new(),
         }
     }
 
@@ -276,10 +349,26 @@ impl RecordColumns {
 
     /// The accumulated rows as a batch; the accumulators start empty again.
     pub fn finish(&mut self) -> RecordBatch {
-        let arrays: Vec<ArrayRef> = self.cols.iter_mut().map(Col::finish).collect();
+        self.sizes.clear();
+        let arrays: Vec<ArrayRef> = self
+            .cols
+            .iter_mut()
+            .map(|c| c.finish(&mut self.sizes))
+            .collect();
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), arrays)
             .expect("columns are built from the schema they are checked against")
+    }
+
+    /// Give the empty accumulators room for as many rows and bytes as the last `finish` took.
+    /// Call it once that batch is freed, so its memory serves the next part.
+    pub fn presize(&mut self) {
+        let sizes = std::mem::take(&mut self.sizes);
+        let mut it = sizes.iter().copied();
+        for c in &mut self.cols {
+            c.presize(&mut it);
+        }
+        self.sizes = sizes;
     }
 
     pub fn schema(&self) -> Arc<Schema> {
