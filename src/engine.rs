@@ -588,11 +588,7 @@ impl<'a> Batch<'a> {
 
     /// Encode every group into its object. `more` says more rows will follow (a spill): the
     /// emptied accumulators are then kept as spares.
-    fn encode_groups(
-        &mut self,
-        name: &str,
-        more: bool,
-    ) -> Result<Vec<OutputObject>, EncodeError> {
+    fn encode_groups(&mut self, name: &str, more: bool) -> Result<Vec<OutputObject>, EncodeError> {
         let mut objects = Vec::new();
         let mut groups = std::mem::take(&mut self.groups);
         self.last_group = 0;
@@ -608,11 +604,10 @@ impl<'a> Batch<'a> {
             );
             let rows = cols.rows() as u64;
             let batch = cols.finish();
-            let sorted = sort_by_time(&batch).map_err(|source| EncodeError::Arrow {
+            let sorted = sort_by_time(batch).map_err(|source| EncodeError::Arrow {
                 key: key.clone(),
                 source,
             })?;
-            drop(batch);
             let body =
                 encode(sorted.schema(), &[sorted]).map_err(|source| EncodeError::Parquet {
                     key: key.clone(),

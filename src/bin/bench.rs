@@ -186,7 +186,7 @@ fn phase_times(src: &Source, input: &[u8]) -> [f64; 5] {
     let encode_all = |cols: &mut Vec<RecordColumns>| {
         for c in cols.iter_mut().filter(|c| c.rows() > 0) {
             let batch = c.finish();
-            let sorted = ocsf_transform::output::parquet_file::sort_by_time(&batch).expect("sort");
+            let sorted = ocsf_transform::output::parquet_file::sort_by_time(batch).expect("sort");
             let body = ocsf_transform::output::parquet_file::encode(sorted.schema(), &[sorted])
                 .expect("encode");
             std::hint::black_box(body.len());
