@@ -530,7 +530,7 @@ fn validate_struct(
         }
         path.truncate(len);
     }
-    let present = |n: &String| st.index(n).is_some_and(|i| !members[i].is_null());
+    let present = |i: &Option<usize>| i.is_some_and(|i| !members[i].is_null());
     let whole = |path: &str| {
         if path.is_empty() {
             st.ocsf_name.clone()
@@ -538,14 +538,14 @@ fn validate_struct(
             path.to_string()
         }
     };
-    if !st.at_least_one.is_empty() && !st.at_least_one.iter().any(present) {
+    if !st.at_least_one.is_empty() && !st.at_least_one_fields.iter().any(present) {
         problems.push(format!(
             "`{}` needs at least one of {}",
             whole(path),
             st.at_least_one.join(", ")
         ));
     }
-    if !st.just_one.is_empty() && st.just_one.iter().filter(|n| present(n)).count() != 1 {
+    if !st.just_one.is_empty() && st.just_one_fields.iter().filter(|i| present(i)).count() != 1 {
         problems.push(format!(
             "`{}` needs exactly one of {}",
             whole(path),

@@ -52,6 +52,9 @@ pub struct StructShape {
     pub fill_fields: Vec<usize>,
     /// Fields that validation looks at (required, or structs and lists of structs).
     pub check_fields: Vec<usize>,
+    /// The fields of `at_least_one` and `just_one` (`None`: never produced), by `finalize`.
+    pub at_least_one_fields: Vec<Option<usize>>,
+    pub just_one_fields: Vec<Option<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +144,8 @@ impl StructShape {
         };
         self.fill_fields = pick(&|f| is_enum(f) || nested(f));
         self.check_fields = pick(&|f| f.required || nested(f));
+        self.at_least_one_fields = self.at_least_one.iter().map(|n| self.index(n)).collect();
+        self.just_one_fields = self.just_one.iter().map(|n| self.index(n)).collect();
         self.unmapped_required = required_of(&self.ocsf_name)
             .into_iter()
             .filter(|r| self.index(r).is_none())
