@@ -190,6 +190,8 @@ fn phase_times(src: &Source, input: &[u8]) -> [f64; 5] {
             let body = ocsf_transform::output::parquet_file::encode(sorted.schema(), &[sorted])
                 .expect("encode");
             std::hint::black_box(body.len());
+            // As the engine does after a spill.
+            c.presize();
         }
     };
     let mut lines = lines_of(input).filter(|l| !l.is_empty()).peekable();
