@@ -241,26 +241,49 @@ pub fn parse_json<'a>(bump: &'a Bump, bytes: &'a [u8]) -> Result<Node<'a>, serde
     }
 }
 
+/// simd-json's working buffers and tape, kept per thread and reused from text to text.
+struct SimdState {
+    buffers: simd_json::Buffers,
+    /// Always empty between parses (hence `'static`).
+    tape: simd_json::Tape<'static>,
+}
+
 thread_local! {
-    static SIMD_BUFFERS: std::cell::RefCell<simd_json::Buffers> =
-        std::cell::RefCell::new(simd_json::Buffers::new(4096));
+    static SIMD: std::cell::RefCell<SimdState> = std::cell::RefCell::new(SimdState {
+        buffers: simd_json::Buffers::new(4096),
+        tape: simd_json::Tape(Vec::new()),
+    });
 }
 
 /// Above this size a text goes to serde_json: simd-json's buffers (kept per thread for reuse)
 /// grow to a few times the largest text read, and a whole-document input can be large.
 const SIMD_MAX_BYTES: usize = 1 << 20;
 
+/// A tape grown beyond this many nodes by one large text is not kept for the next.
+const TAPE_KEEP_NODES: usize = 1 << 16;
+
 fn parse_simd<'a>(bump: &'a Bump, bytes: &[u8]) -> Option<Node<'a>> {
     if bytes.len() > SIMD_MAX_BYTES || has_surrogate_escape(bytes) {
         return None;
     }
     let copy: &'a mut [u8] = bump.alloc_slice_copy(bytes);
-    let tape = SIMD_BUFFERS
-        .with(|b| simd_json::to_tape_with_buffers(copy, &mut b.borrow_mut()))
-        .ok()?;
-    let mut at = 0;
-    let node = from_tape(bump, &tape.0, &mut at, 0)?;
-    (at == tape.0.len()).then_some(node)
+    SIMD.with(|state| {
+        let mut state = state.borrow_mut();
+        let state = &mut *state;
+        let mut tape: simd_json::Tape<'a> =
+            std::mem::replace(&mut state.tape, simd_json::Tape(Vec::new())).reset();
+        let node = simd_json::fill_tape(copy, &mut state.buffers, &mut tape)
+            .ok()
+            .and_then(|()| {
+                let mut at = 0;
+                let node = from_tape(bump, &tape.0, &mut at, 0)?;
+                (at == tape.0.len()).then_some(node)
+            });
+        if tape.0.capacity() <= TAPE_KEEP_NODES {
+            state.tape = tape.reset();
+        }
+        node
+    })
 }
 
 /// Whether `bytes` may hold a `\uD800`–`\uDFFF` escape, which simd-json does not judge as
