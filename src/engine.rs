@@ -314,29 +314,29 @@ impl<'a> Batch<'a> {
         let mut arena = std::mem::take(&mut self.arena);
         let result = loop {
             arena.reset();
-            let frame = match lines.next(&mut buf) {
+            let pos = lines.line_no + 1;
+            let (frame, line) = match lines.next(&mut buf) {
                 Ok(Some(f)) => f,
                 Ok(None) => break Ok(()),
-                Err(e) => break Err(fail(lines.line_no, e)),
+                Err(e) => break Err(fail(pos - 1, e)),
             };
-            self.stats.bytes_in += buf.len() as u64 + 1;
-            let pos = lines.line_no;
+            self.stats.bytes_in += line.len() as u64 + 1;
             match frame {
                 Frame::TooLong { len } => {
                     let msg = format!(
                         "line of {len} bytes exceeds the limit of {} bytes (first bytes kept)",
                         limits.max_line_bytes
                     );
-                    let raw = &buf[..buf.len().min(4096)];
+                    let raw = &line[..line.len().min(4096)];
                     self.add_event(input, pos, Some(raw), Err(msg), &arena, key);
                 }
-                Frame::Line => match parser.parse(&arena, &buf) {
+                Frame::Line => match parser.parse(&arena, line) {
                     LineResult::Skip => {}
                     LineResult::Event(v) => {
-                        self.add_event(input, pos, Some(&buf), Ok(v), &arena, key)
+                        self.add_event(input, pos, Some(line), Ok(v), &arena, key)
                     }
                     LineResult::Error(msg) => {
-                        self.add_event(input, pos, Some(&buf), Err(msg), &arena, key)
+                        self.add_event(input, pos, Some(line), Err(msg), &arena, key)
                     }
                 },
             }

@@ -8,11 +8,13 @@ pub struct LineReader<R> {
     max_line: usize,
     /// 1-based number of the last line returned.
     pub line_no: u64,
+    /// Bytes of the reader's buffer that the last line (returned in place) still occupies.
+    pending: usize,
 }
 
 pub enum Frame {
     Line,
-    /// The line exceeded the cap; its first `max_line` bytes are in the buffer.
+    /// The line exceeded the cap; the text returned is its first `max_line` bytes.
     TooLong {
         len: u64,
     },
@@ -24,11 +26,29 @@ impl<R: BufRead> LineReader<R> {
             inner,
             max_line,
             line_no: 0,
+            pending: 0,
         }
     }
 
-    /// Read the next line (without its `\n` / `\r\n`) into `buf`.
-    pub fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Frame>> {
+    /// The next line, without its `\n` / `\r\n`. A line that lies whole in the reader's buffer
+    /// is returned in place; one that spans reads is gathered in `buf`.
+    pub fn next<'s>(&'s mut self, buf: &'s mut Vec<u8>) -> io::Result<Option<(Frame, &'s [u8])>> {
+        self.inner.consume(std::mem::take(&mut self.pending));
+        let found = memchr(self.inner.fill_buf()?);
+        if let Some(i) = found {
+            self.line_no += 1;
+            self.pending = i + 1;
+            // The buffer is not empty: this returns it again without reading.
+            let line = &self.inner.fill_buf()?[..i];
+            if i > self.max_line {
+                let len = i as u64;
+                return Ok(Some((Frame::TooLong { len }, &line[..self.max_line])));
+            }
+            return Ok(Some((
+                Frame::Line,
+                line.strip_suffix(b"\r").unwrap_or(line),
+            )));
+        }
         buf.clear();
         let mut total: u64 = 0;
         let mut saw_any = false;
@@ -60,12 +80,12 @@ impl<R: BufRead> LineReader<R> {
         }
         self.line_no += 1;
         if total > self.max_line as u64 {
-            return Ok(Some(Frame::TooLong { len: total }));
+            return Ok(Some((Frame::TooLong { len: total }, buf.as_slice())));
         }
         if buf.last() == Some(&b'\r') {
             buf.pop();
         }
-        Ok(Some(Frame::Line))
+        Ok(Some((Frame::Line, buf.as_slice())))
     }
 }
 
@@ -82,14 +102,38 @@ mod tests {
         let data = b"ab\r\ncdefgh\nij";
         let mut r = LineReader::new(&data[..], 4);
         let mut buf = Vec::new();
-        assert!(matches!(r.next(&mut buf).unwrap(), Some(Frame::Line)));
-        assert_eq!(buf, b"ab");
         assert!(matches!(
             r.next(&mut buf).unwrap(),
-            Some(Frame::TooLong { len: 6 })
+            Some((Frame::Line, b"ab"))
         ));
-        assert!(matches!(r.next(&mut buf).unwrap(), Some(Frame::Line)));
-        assert_eq!((buf.as_slice(), r.line_no), (&b"ij"[..], 3));
+        assert!(matches!(
+            r.next(&mut buf).unwrap(),
+            Some((Frame::TooLong { len: 6 }, b"cdef"))
+        ));
+        assert!(matches!(
+            r.next(&mut buf).unwrap(),
+            Some((Frame::Line, b"ij"))
+        ));
+        assert_eq!(r.line_no, 3);
         assert!(r.next(&mut buf).unwrap().is_none());
+    }
+
+    /// Lines that span the reader's buffer are gathered; the others are returned in place.
+    #[test]
+    fn lines_across_reads() {
+        let text: Vec<u8> = (0..200)
+            .map(|i| format!("line {i} {}\r\n", "x".repeat(i % 37)))
+            .collect::<String>()
+            .into_bytes();
+        let mut r = LineReader::new(std::io::BufReader::with_capacity(64, &text[..]), 1 << 20);
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        while let Some((Frame::Line, line)) = r.next(&mut buf).unwrap() {
+            got.push(String::from_utf8(line.to_vec()).unwrap());
+        }
+        let want: Vec<String> = (0..200)
+            .map(|i| format!("line {i} {}", "x".repeat(i % 37)))
+            .collect();
+        assert_eq!(got, want);
     }
 }
