@@ -185,22 +185,10 @@ impl Col {
     /// The column as an array; the builders start empty again. Their lengths go to `sizes`.
     fn finish(&mut self, sizes: &mut Sizes) -> ArrayRef {
         match self {
-            Col::Bool(b) => {
-                sizes.push(b.len());
-                Arc::new(b.finish())
-            }
-            Col::I32(b) => {
-                sizes.push(b.len());
-                Arc::new(b.finish())
-            }
-            Col::I64(b) => {
-                sizes.push(b.len());
-                Arc::new(b.finish())
-            }
-            Col::F64(b) => {
-                sizes.push(b.len());
-                Arc::new(b.finish())
-            }
+            Col::Bool(b) => finish_leaf(b, sizes),
+            Col::I32(b) => finish_leaf(b, sizes),
+            Col::I64(b) => finish_leaf(b, sizes),
+            Col::F64(b) => finish_leaf(b, sizes),
             Col::Str(b) => {
                 sizes.extend([b.len(), b.values_slice().len()]);
                 Arc::new(b.finish())
@@ -310,6 +298,12 @@ impl Col {
             Col::Map(_, bytes) => *bytes,
         }
     }
+}
+
+/// A primitive column as an array, its length going to `sizes`.
+fn finish_leaf(b: &mut dyn ArrayBuilder, sizes: &mut Sizes) -> ArrayRef {
+    sizes.push(b.len());
+    b.finish()
 }
 
 /// Accumulates records of one (source, class) into columns.
