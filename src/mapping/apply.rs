@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use bumpalo::Bump;
 
 use super::compile::{CompiledClass, CompiledMapping, Plan, ValueSource, match_key};
-use super::convert::{Entries, Rejects, convert, flatten_entries, is_absent, raw_text};
+use super::convert::{Entries, Rejects, convert, flatten_entries, is_absent, raw_text_in};
 use super::path::CompiledPath;
 use super::shape::{Shape, StructShape};
 use super::time::TimeFormat;
@@ -275,7 +275,10 @@ impl<'a> Eval<'a> {
                 None | Some(Node::Null) => {}
                 Some(Node::Str(s)) => out.push((Cow::Borrowed(k), Cow::Borrowed(s))),
                 Some(v @ Node::Object(_)) => flatten_entries(self.bump, k, v, out),
-                Some(other) => out.push((Cow::Borrowed(k), Cow::Owned(raw_text(&other)))),
+                Some(other) => out.push((
+                    Cow::Borrowed(k),
+                    Cow::Borrowed(raw_text_in(self.bump, &other)),
+                )),
             }
         }
     }

@@ -35,6 +35,17 @@ pub fn raw_text(v: &Node) -> String {
     }
 }
 
+/// `raw_text` kept in `bump`: strings are borrowed, integers are written there directly (no
+/// heap string per value), anything else is copied there.
+pub fn raw_text_in<'a>(bump: &'a Bump, v: &Node<'a>) -> &'a str {
+    match *v {
+        Node::Str(s) => s,
+        Node::U64(u) => bump.alloc_str(itoa::Buffer::new().format(u)),
+        Node::I64(i) => bump.alloc_str(itoa::Buffer::new().format(i)),
+        _ => bump.alloc_str(&raw_text(v)),
+    }
+}
+
 /// Convert `v` to `shape`, building lists, structs and maps in `bump`. Parts that cannot be
 /// typed are left null and reported in `rejects` under their OCSF path.
 pub fn convert<'v>(
@@ -149,7 +160,10 @@ pub fn flatten_entries<'a>(bump: &'a Bump, prefix: &'a str, v: Node<'a>, out: &m
         }
         Node::Null => {}
         Node::Str(s) => out.push((Cow::Borrowed(prefix), Cow::Borrowed(s))),
-        other => out.push((Cow::Borrowed(prefix), Cow::Owned(raw_text(&other)))),
+        other => out.push((
+            Cow::Borrowed(prefix),
+            Cow::Borrowed(raw_text_in(bump, &other)),
+        )),
     }
 }
 
@@ -251,7 +265,7 @@ pub fn convert_scalar<'v>(
                 Val::Str(s)
             }
             Node::U64(_) | Node::I64(_) | Node::F64(_) | Node::Bool(_) if !sc.is_ip => {
-                Val::owned(bump, &raw_text(&v))
+                Val::Str(raw_text_in(bump, &v))
             }
             _ => return Err(bad()),
         },
