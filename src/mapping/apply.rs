@@ -2,8 +2,6 @@
 //! record, derive what the schema determines, keep what could not be typed under `unmapped`,
 //! and validate the result against OCSF requirements.
 
-use std::borrow::Cow;
-
 use bumpalo::Bump;
 
 use super::compile::{CompiledClass, CompiledMapping, Plan, ValueSource, match_key};
@@ -133,7 +131,7 @@ impl CompiledMapping {
         let plan = &self.plans[plan_idx];
         let class = &self.classes[plan.class];
         let mut rejects: Rejects = Vec::new();
-        let mut extras: Entries<'a> = Vec::new();
+        let mut extras = Entries::new_in(bump);
         let root = Val::nulls(bump, class.shape.fields.len());
         let ev = Eval {
             event,
@@ -262,9 +260,9 @@ impl<'a> Eval<'a> {
                 }
             }
             Plan::MapEntries(entries) => {
-                let mut out = Vec::with_capacity(entries.len());
+                let mut out = Entries::with_capacity_in(entries.len(), self.bump);
                 self.map_entries(entries, &mut out);
-                Val::map(self.bump, out).normalize_empty()
+                Val::map(out).normalize_empty()
             }
         }
     }
@@ -273,12 +271,9 @@ impl<'a> Eval<'a> {
         for (k, src) in entries {
             match self.source(src) {
                 None | Some(Node::Null) => {}
-                Some(Node::Str(s)) => out.push((Cow::Borrowed(k), Cow::Borrowed(s))),
+                Some(Node::Str(s)) => out.push((k, s)),
                 Some(v @ Node::Object(_)) => flatten_entries(self.bump, k, v, out),
-                Some(other) => out.push((
-                    Cow::Borrowed(k),
-                    Cow::Borrowed(raw_text_in(self.bump, &other)),
-                )),
+                Some(other) => out.push((k, raw_text_in(self.bump, &other))),
             }
         }
     }
@@ -322,7 +317,7 @@ fn derive<'a>(
         .shape
         .as_struct()
         .expect("metadata struct");
-    let mut unmapped_extra: Entries<'a> = Vec::new();
+    let mut unmapped_extra = Entries::new_in(bump);
     let meta: &'a mut [Val<'a>] = match root[idx.metadata] {
         Val::Struct(m) => bump.alloc_slice_copy(m),
         _ => Val::nulls(bump, meta_shape.fields.len()),
@@ -342,10 +337,7 @@ fn derive<'a>(
         for p in items {
             match p.as_str() {
                 Some(s) if known.iter().any(|k| k == s) => kept.push(*p),
-                other => unmapped_extra.push((
-                    Cow::Borrowed("metadata.profiles"),
-                    Cow::Borrowed(other.unwrap_or_default()),
-                )),
+                other => unmapped_extra.push(("metadata.profiles", other.unwrap_or_default())),
             }
         }
         meta[pi] = Val::List(kept.into_bump_slice()).normalize_empty();
@@ -358,38 +350,35 @@ fn derive<'a>(
 
     // unmapped = mapped entries + unknown attributes + values that could not be typed.
     if !extras.is_empty() || !rejects.is_empty() || !unmapped_extra.is_empty() {
-        let mut entries: Entries<'a> = match root[idx.unmapped] {
-            Val::Map(e) => e
-                .iter()
-                .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        let rejects = rejects
-            .into_iter()
-            .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)));
-        for (k, v) in extras.into_iter().chain(rejects).chain(unmapped_extra) {
-            push_unique(&mut entries, k, v);
+        let mut entries = Entries::new_in(bump);
+        if let Val::Map(e) = root[idx.unmapped] {
+            entries.extend_from_slice(e);
         }
-        root[idx.unmapped] = Val::map(bump, entries);
+        let rejects = rejects
+            .iter()
+            .map(|(k, v)| (&*bump.alloc_str(k), &*bump.alloc_str(v)));
+        for (k, v) in extras.into_iter().chain(rejects).chain(unmapped_extra) {
+            push_unique(&mut entries, k, v, bump);
+        }
+        root[idx.unmapped] = Val::map(entries);
     }
     root[idx.unmapped] = root[idx.unmapped].normalize_empty();
     profiles
 }
 
-fn push_unique<'a>(entries: &mut Entries<'a>, k: Cow<'a, str>, v: Cow<'a, str>) {
-    if entries.iter().any(|(ek, ev)| ek == &k && ev == &v) {
+fn push_unique<'a>(entries: &mut Entries<'a>, k: &'a str, v: &'a str, bump: &'a Bump) {
+    if entries.iter().any(|(ek, ev)| *ek == k && *ev == v) {
         return;
     }
-    if !entries.iter().any(|(ek, _)| ek == &k) {
+    if !entries.iter().any(|(ek, _)| *ek == k) {
         entries.push((k, v));
         return;
     }
     let mut n = 2;
-    while entries.iter().any(|(ek, _)| ek == &format!("{k}#{n}")) {
+    while entries.iter().any(|(ek, _)| *ek == format!("{k}#{n}")) {
         n += 1;
     }
-    entries.push((Cow::Owned(format!("{k}#{n}")), v));
+    entries.push((bumpalo::format!(in bump, "{}#{}", k, n).into_bump_str(), v));
 }
 
 /// The record's OCSF profiles (those `metadata.profiles` names that OCSF defines).
@@ -578,5 +567,24 @@ mod hex_tests {
         assert_eq!(super::parse_hex("0x02"), Some(2));
         assert_eq!(super::parse_hex("syn"), None);
         assert_eq!(super::parse_hex(""), None);
+    }
+}
+
+#[cfg(test)]
+mod unmapped_tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_are_numbered_and_repeated_entries_dropped() {
+        let bump = Bump::new();
+        let mut entries = Entries::new_in(&bump);
+        for (k, v) in [("a", "1"), ("a", "1"), ("a", "2"), ("b", "x"), ("a", "3")] {
+            push_unique(&mut entries, k, v, &bump);
+        }
+        let got: Vec<(&str, &str)> = entries.iter().copied().collect();
+        assert_eq!(
+            got,
+            vec![("a", "1"), ("a#2", "2"), ("b", "x"), ("a#3", "3")]
+        );
     }
 }

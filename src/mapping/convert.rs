@@ -1,7 +1,5 @@
 //! Converting a JSON value from an event to the OCSF type of the attribute it is mapped to.
 
-use std::borrow::Cow;
-
 use bumpalo::Bump;
 
 use crate::event::Node;
@@ -94,14 +92,11 @@ pub fn convert<'v>(
         },
         Shape::Map => match v {
             Node::Object(m) => {
-                let mut entries = Vec::with_capacity(m.len());
+                let mut entries = Entries::with_capacity_in(m.len(), bump);
                 flatten_entries(bump, "", v, &mut entries);
-                Val::map(bump, entries).normalize_empty()
+                Val::map(entries).normalize_empty()
             }
-            other => Val::map(
-                bump,
-                vec![(Cow::Borrowed(""), Cow::Owned(raw_text(&other)))],
-            ),
+            other => Val::Map(bump.alloc_slice_copy(&[("", raw_text_in(bump, &other))])),
         },
     }
 }
@@ -135,7 +130,7 @@ fn flatten_rejects(path: &str, v: &Node, rejects: &mut Rejects) {
 }
 
 /// Entries of a map value (`unmapped`): dotted key → text.
-pub type Entries<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+pub type Entries<'a> = bumpalo::collections::Vec<'a, (&'a str, &'a str)>;
 
 /// Flatten nested objects into dotted keys; arrays and scalars become text. Keys are `prefix`
 /// or built in `bump`; string values borrow from the event.
@@ -159,24 +154,17 @@ pub fn flatten_entries<'a>(bump: &'a Bump, prefix: &'a str, v: Node<'a>, out: &m
             }
         }
         Node::Null => {}
-        Node::Str(s) => out.push((Cow::Borrowed(prefix), Cow::Borrowed(s))),
-        other => out.push((
-            Cow::Borrowed(prefix),
-            Cow::Borrowed(raw_text_in(bump, &other)),
-        )),
+        Node::Str(s) => out.push((prefix, s)),
+        other => out.push((prefix, raw_text_in(bump, &other))),
     }
 }
 
 /// `flatten_entries` with owned text (for the rarer paths that keep what they flatten).
 pub fn flatten_into(prefix: &str, v: &Node, out: &mut Vec<(String, String)>) {
     let bump = Bump::new();
-    let mut entries = Vec::new();
+    let mut entries = Entries::new_in(&bump);
     flatten_entries(&bump, bump.alloc_str(prefix), *v, &mut entries);
-    out.extend(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.into_owned(), v.into_owned())),
-    );
+    out.extend(entries.iter().map(|(k, v)| (k.to_string(), v.to_string())));
 }
 
 pub fn convert_scalar<'v>(

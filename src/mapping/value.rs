@@ -3,8 +3,6 @@
 //! maps are arena slices, so building a record allocates nothing on the heap and dropping it
 //! costs nothing.
 
-use std::borrow::Cow;
-
 use bumpalo::Bump;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,15 +34,9 @@ impl<'a> Val<'a> {
         Val::List(bump.alloc_slice_copy(items))
     }
 
-    /// A map of the given entries in `bump`; text that is not borrowed is copied there.
-    pub fn map(bump: &'a Bump, entries: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Val<'a> {
-        let keep = |c: Cow<'a, str>| -> &'a str {
-            match c {
-                Cow::Borrowed(s) => s,
-                Cow::Owned(s) => bump.alloc_str(&s),
-            }
-        };
-        Val::Map(bump.alloc_slice_fill_iter(entries.into_iter().map(|(k, v)| (keep(k), keep(v)))))
+    /// A map of entries built in the arena (no copy).
+    pub fn map(entries: super::convert::Entries<'a>) -> Val<'a> {
+        Val::Map(entries.into_bump_slice())
     }
 
     pub fn is_null(&self) -> bool {
