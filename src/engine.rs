@@ -104,16 +104,42 @@ pub struct BatchOutput {
     pub stats: Stats,
 }
 
+/// What rows are accumulated together. The day is not part of it: rows are sorted by time when
+/// encoded, so each day's rows are a contiguous slice, and each slice becomes its own object.
+/// Events that span many days then share one set of column buffers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct GroupKey {
     class: usize,
     account: String,
     region: String,
-    /// UTC days since 1970-01-01.
-    day: i64,
 }
 
 const MS_PER_DAY: i64 = 86_400_000;
+
+/// The UTC days of a batch sorted by `time`, each with its rows (contiguous, in order).
+/// Every mapped record has a time, so the column has no nulls.
+fn day_slices(
+    sorted: &arrow::record_batch::RecordBatch,
+) -> Result<Vec<(i64, std::ops::Range<usize>)>, arrow::error::ArrowError> {
+    let times: &[i64] = sorted
+        .column_by_name("time")
+        .and_then(|c| c.as_any().downcast_ref::<arrow::array::Int64Array>())
+        .filter(|t| arrow::array::Array::null_count(*t) == 0)
+        .ok_or_else(|| {
+            arrow::error::ArrowError::SchemaError("rows without an integer `time`".into())
+        })?
+        .values();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < times.len() {
+        let day = times[start].div_euclid(MS_PER_DAY);
+        let next = (day + 1).saturating_mul(MS_PER_DAY);
+        let end = start + times[start..].partition_point(|&t| t < next);
+        out.push((day, start..end));
+        start = end;
+    }
+    Ok(out)
+}
 
 /// Add to a counter without allocating its key once it exists.
 fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
@@ -497,12 +523,8 @@ impl<'a> Batch<'a> {
                     let json = crate::mapping::Val::Struct(rec.root).to_json(&shape);
                     self.capture(|| json);
                 }
-                let day = rec.time.div_euclid(MS_PER_DAY);
                 let same = |k: &GroupKey| {
-                    k.class == rec.class
-                        && k.day == day
-                        && k.account == account
-                        && k.region == region
+                    k.class == rec.class && k.account == account && k.region == region
                 };
                 let idx = match self.groups.get(self.last_group) {
                     Some((k, _)) if same(k) => self.last_group,
@@ -513,7 +535,6 @@ impl<'a> Batch<'a> {
                                 class: rec.class,
                                 account: account.into_owned(),
                                 region: region.into_owned(),
-                                day,
                             };
                             let cols = self
                                 .spare
@@ -595,24 +616,36 @@ impl<'a> Batch<'a> {
         groups.sort_by(|a, b| a.0.cmp(&b.0));
         for (gk, mut cols) in groups {
             let class = &self.source.mapping.classes[gk.class];
-            let key = object_key(
-                &self.source.locations[gk.class],
-                &gk.region,
-                &gk.account,
-                &event_day(gk.day * MS_PER_DAY),
-                name,
-            );
-            let rows = cols.rows() as u64;
+            let location = &self.source.locations[gk.class];
             let batch = cols.finish();
-            let sorted = sort_by_time(batch).map_err(|source| EncodeError::Arrow {
-                key: key.clone(),
-                source,
-            })?;
-            let body =
-                encode(sorted.schema(), &[sorted]).map_err(|source| EncodeError::Parquet {
-                    key: key.clone(),
+            let (sorted, days) = sort_by_time(batch)
+                .and_then(|b| day_slices(&b).map(|d| (b, d)))
+                .map_err(|source| EncodeError::Arrow {
+                    key: object_key(location, &gk.region, &gk.account, "*", name),
                     source,
                 })?;
+            for (day, rows) in days {
+                let key = object_key(
+                    location,
+                    &gk.region,
+                    &gk.account,
+                    &event_day(day * MS_PER_DAY),
+                    name,
+                );
+                let part = sorted.slice(rows.start, rows.len());
+                let body =
+                    encode(part.schema(), &[part]).map_err(|source| EncodeError::Parquet {
+                        key: key.clone(),
+                        source,
+                    })?;
+                objects.push(OutputObject {
+                    key,
+                    body,
+                    rows: rows.len() as u64,
+                    class: class.name.clone(),
+                });
+            }
+            drop(sorted);
             // The batch is freed by now: the room given here reuses its memory.
             if more {
                 if self.spare.len() <= gk.class {
@@ -623,12 +656,6 @@ impl<'a> Batch<'a> {
                     self.spare[gk.class] = Some(cols);
                 }
             }
-            objects.push(OutputObject {
-                key,
-                body,
-                rows,
-                class: class.name.clone(),
-            });
         }
         Ok(objects)
     }
@@ -648,5 +675,40 @@ impl<'a> Batch<'a> {
             dead_letters,
             stats: self.stats,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::Int64Array;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+
+    use super::*;
+
+    fn batch(times: Vec<Option<i64>>) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("time", DataType::Int64, true)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(times))]).unwrap()
+    }
+
+    #[test]
+    fn days_split_at_utc_midnight() {
+        let d = MS_PER_DAY;
+        let b = batch(vec![
+            Some(-1),
+            Some(0),
+            Some(d - 1),
+            Some(5 * d),
+            Some(5 * d + 7),
+        ]);
+        assert_eq!(
+            day_slices(&b).unwrap(),
+            vec![(-1, 0..1), (0, 1..3), (5, 3..5)]
+        );
+        assert_eq!(day_slices(&batch(vec![])).unwrap(), vec![]);
+        // Rows without a time would have no object: an error, never a silent loss.
+        assert!(day_slices(&batch(vec![Some(0), None])).is_err());
     }
 }
