@@ -219,10 +219,13 @@ fn end_to_end(src: &Source, input: &[u8], n: u64) -> EndToEnd {
     };
     // As the command and the Lambda run it: a 32 MiB buffer, spilling part objects (here
     // only counted) when it fills.
-    let (mut spilled, mut spilled_bytes) = (0usize, 0usize);
+    let (mut spilled, mut spilled_bytes, mut spilled_rows) = (0usize, 0usize, 0u64);
     let sink: ocsf_transform::engine::Sink = Box::new(|o| {
         spilled += 1;
         spilled_bytes += o.body.len();
+        if !o.class.is_empty() {
+            spilled_rows += o.rows;
+        }
         Ok(())
     });
     let mut batch = Batch::new(src, "bench", defaults).with_sink(32 << 20, sink);
@@ -230,6 +233,8 @@ fn end_to_end(src: &Source, input: &[u8], n: u64) -> EndToEnd {
     let out = batch.finish().expect("encode");
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(out.stats.events_in, n);
+    let rows = spilled_rows + out.objects.iter().map(|o| o.rows).sum::<u64>();
+    assert_eq!(rows, out.stats.written(), "rows in objects");
     EndToEnd {
         secs,
         objects: spilled + out.objects.len(),
