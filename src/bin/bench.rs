@@ -21,8 +21,8 @@ use ocsf_transform::input::parsers::LineResult;
 ///   varied events (1,522 Sysmon lines in several shapes, 1,110 Network Firewall lines, 44 ALB
 ///   lines). They span years, so every part is split into many objects (one per class and
 ///   day), more than a real batch, whose events are minutes apart, would give.
-/// - `fixtures`: the repo's own fixtures: a handful of lines of one day, so every column is
-///   nearly constant and a part is one object per class.
+/// - `fixtures`: the repo's own fixtures: a handful of lines from one or two days, so every
+///   column is nearly constant and a part is about one object per class.
 ///
 /// Raw Suricata EVE is left out of the samples: it is not a Network Firewall shape and only
 /// becomes dead letters.
