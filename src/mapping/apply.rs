@@ -374,11 +374,16 @@ fn push_unique<'a>(entries: &mut Entries<'a>, k: &'a str, v: &'a str, bump: &'a 
         entries.push((k, v));
         return;
     }
+    // The first free `key#n`, each candidate formatted once (not once per entry compared).
     let mut n = 2;
-    while entries.iter().any(|(ek, _)| *ek == format!("{k}#{n}")) {
+    let key = loop {
+        let candidate = bumpalo::format!(in bump, "{}#{}", k, n).into_bump_str();
+        if !entries.iter().any(|(ek, _)| *ek == candidate) {
+            break candidate;
+        }
         n += 1;
-    }
-    entries.push((bumpalo::format!(in bump, "{}#{}", k, n).into_bump_str(), v));
+    };
+    entries.push((key, v));
 }
 
 /// The record's OCSF profiles (those `metadata.profiles` names that OCSF defines).
