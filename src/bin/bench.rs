@@ -168,6 +168,25 @@ fn run(src: &Source, source: &str, corpus: &str, lines: &[Vec<u8>], mb: usize) {
         s.dead(),
         s.ignored
     );
+    if source == "aws-alb" {
+        // ALB's baseline is its own line parser, far cheaper than serde_json. For comparison
+        // with the JSON sources: serde_json on the same events written as JSON objects.
+        let json = as_json_lines(src, lines);
+        let mut input = Vec::with_capacity(mb << 20);
+        for i in 0..n as usize {
+            input.extend_from_slice(&json[i % json.len()]);
+            input.push(b'\n');
+        }
+        let json_s = (0..rounds.max(1))
+            .map(|_| parse_only(src, "json", &input, n))
+            .fold(f64::MAX, f64::min);
+        println!(
+            "  the same events as JSON lines ({:.0} MB): serde_json parses {:.0} ev/s; end to end is {:.0}% of that",
+            input.len() as f64 / 1e6,
+            n as f64 / json_s,
+            100.0 * json_s / e2e.secs
+        );
+    }
     if std::env::var_os("OCSF_BENCH_PHASES").is_some() {
         let p = phase_times(src, &input);
         println!(
@@ -185,6 +204,19 @@ fn run(src: &Source, source: &str, corpus: &str, lines: &[Vec<u8>], mb: usize) {
             100.0 * parse_s / (p[0] + p[4])
         );
     }
+}
+
+/// Each line as the JSON object its parser makes of it.
+fn as_json_lines(src: &Source, lines: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut lp = src.parser.lines();
+    let arena = bumpalo::Bump::new();
+    lines
+        .iter()
+        .map(|l| match lp.parse(&arena, l) {
+            LineResult::Event(v) => serde_json::to_vec(&v).expect("event as JSON"),
+            _ => panic!("every corpus line parses"),
+        })
+        .collect()
 }
 
 /// Parse only: the same bytes, line by line, into events (seconds).
