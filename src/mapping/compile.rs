@@ -1,21 +1,24 @@
 //! Compile a mapping file against the OCSF schema: check it (with precise diagnostics), build
-//! each class's output shape (the union over the file's entries) and one evaluation plan per
-//! matched value. Nothing here runs per record.
+//! each class's output shape (the union over the file's entries; see `class_shape`) and one
+//! evaluation plan per matched value. Checks that do not change what is built are in `lint`.
+//! Nothing here runs per record.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+pub use super::class_shape::RootIndex;
+use super::class_shape::{add_field, attr_shape, object_shape, root_index, root_shape};
 use super::diagnostics::{Diagnostic, Level, ptr_token};
+use super::lint::{lint_literals, lint_required_members, lint_root};
 use super::path::CompiledPath;
 use super::path_index::PathIndex;
-use super::shape::{EnumInfo, Field, Scalar, Shape, StructShape};
+use super::shape::{Shape, StructShape};
 use super::time::TimeFormat;
 use super::value::Val;
 use crate::config::{EventMapping, MappingFile};
 use crate::event::Node as Ev;
-use crate::ocsf::{Attribute, Class, Node, Primitive, Requirement, Schema};
+use crate::ocsf::{Node, Primitive, Requirement, Schema};
 
 /// Where a value comes from. Literals are event nodes that live as long as the process (a
 /// mapping is compiled once).
@@ -59,22 +62,6 @@ pub struct EventPlan {
     pub paths: PathIndex,
 }
 
-/// Positions of the attributes the engine derives or reads in every record of a class.
-#[derive(Debug, Clone, Default)]
-pub struct RootIndex {
-    pub time: usize,
-    pub class_uid: usize,
-    pub category_uid: usize,
-    pub activity_id: usize,
-    pub type_uid: usize,
-    pub severity_id: usize,
-    pub metadata: usize,
-    pub unmapped: usize,
-    pub meta_uid: usize,
-    pub meta_version: usize,
-    pub meta_profiles: Option<usize>,
-}
-
 #[derive(Debug, Clone)]
 pub struct CompiledClass {
     pub name: String,
@@ -98,19 +85,6 @@ pub struct CompiledMapping {
     pub time_format: TimeFormat,
 }
 
-/// Attributes the engine always sets on every record, so their absence in a mapping is fine.
-const DERIVED_ROOT: &[&str] = &[
-    "class_uid",
-    "class_name",
-    "category_uid",
-    "category_name",
-    "type_uid",
-    "type_name",
-    "activity_name",
-    "severity",
-    "metadata",
-];
-
 /// The string form of a matched value: what `ocsf_mapping` keys are compared with.
 pub fn match_key<'a>(v: Ev<'a>, bump: &'a bumpalo::Bump) -> Option<&'a str> {
     match v {
@@ -122,18 +96,18 @@ pub fn match_key<'a>(v: Ev<'a>, bump: &'a bumpalo::Bump) -> Option<&'a str> {
     }
 }
 
-struct Ctx<'a> {
-    schema: &'a Schema,
+pub(super) struct Ctx<'a> {
+    pub(super) schema: &'a Schema,
     file: String,
     entry: Option<String>,
     diags: Vec<Diagnostic>,
-    time_format: TimeFormat,
+    pub(super) time_format: TimeFormat,
     /// Where the mapping's literals are kept, for as long as the process runs.
     literals: &'static bumpalo::Bump,
 }
 
 impl Ctx<'_> {
-    fn diag(&mut self, level: Level, pointer: &str, message: impl Into<String>) {
+    pub(super) fn diag(&mut self, level: Level, pointer: &str, message: impl Into<String>) {
         self.diags.push(Diagnostic {
             level,
             file: self.file.clone(),
@@ -393,215 +367,6 @@ fn is_block(m: &Map<String, Value>) -> bool {
             || m.contains_key("hex"))
 }
 
-fn scalar_shape(schema: &Schema, attr: &Attribute) -> Scalar {
-    let prim = schema.primitive(&attr.type_name);
-    Scalar {
-        prim,
-        type_name: Arc::from(attr.type_name.as_str()),
-        range: schema.range(&attr.type_name),
-        is_ip: attr.type_name == "ip_t",
-        string_values: (prim == Primitive::String)
-            .then(|| {
-                attr.enum_values
-                    .as_ref()
-                    .map(|e| Arc::new(e.keys().cloned().collect::<Vec<_>>()))
-            })
-            .flatten(),
-        enum_info: attr
-            .enum_values
-            .as_ref()
-            .filter(|_| prim != Primitive::String)
-            .map(|e| {
-                Arc::new(EnumInfo {
-                    captions: e
-                        .iter()
-                        .filter_map(|(k, v)| Some((k.parse::<i64>().ok()?, v.clone())))
-                        .collect(),
-                    sibling: attr.sibling.clone(),
-                })
-            }),
-    }
-}
-
-/// The shape of an attribute bound to a value (objects expanded `depth` levels).
-fn attr_shape(schema: &Schema, attr: &Attribute, depth: usize) -> Shape {
-    let inner = match schema.primitive(&attr.type_name) {
-        Primitive::Object => match attr.object_type.as_deref() {
-            Some("object") | None => Shape::Map,
-            Some(obj) => Shape::Struct(expanded_object(schema, obj, depth)),
-        },
-        _ => Shape::Scalar(scalar_shape(schema, attr)),
-    };
-    if attr.is_array() && !matches!(inner, Shape::Map) {
-        Shape::List(Box::new(inner))
-    } else {
-        inner
-    }
-}
-
-fn expanded_object(schema: &Schema, name: &str, depth: usize) -> StructShape {
-    let mut st = object_shape(schema, name);
-    if let Some(o) = schema.object(name) {
-        for (n, a) in &o.attributes {
-            if a.is_deprecated()
-                || a.profiles
-                    .as_ref()
-                    .is_some_and(|p| p.iter().any(|p| p == "datetime"))
-            {
-                continue;
-            }
-            if st.index(n).is_some() {
-                continue;
-            }
-            let is_obj = schema.primitive(&a.type_name) == Primitive::Object
-                && a.object_type.as_deref() != Some("object");
-            if is_obj && depth == 0 {
-                continue;
-            }
-            st.fields.push(field(
-                schema,
-                n,
-                a,
-                attr_shape(schema, a, depth.saturating_sub(1)),
-            ));
-        }
-    }
-    st
-}
-
-fn field(_schema: &Schema, name: &str, a: &Attribute, shape: Shape) -> Field {
-    Field {
-        name: name.to_string(),
-        shape,
-        required: a.requirement == Requirement::Required,
-        profiles: a.profiles.clone(),
-    }
-}
-
-/// An object's struct with what the engine fills itself: required enums (Unknown = 0) and siblings.
-fn object_shape(schema: &Schema, name: &str) -> StructShape {
-    let mut st = StructShape {
-        ocsf_name: name.to_string(),
-        ..Default::default()
-    };
-    if let Some(o) = schema.object(name) {
-        st.at_least_one = o.constraints.at_least_one.clone();
-        st.just_one = o.constraints.just_one.clone();
-        add_required_enums(schema, &o.attributes, &mut st);
-    }
-    st
-}
-
-fn add_required_enums(
-    schema: &Schema,
-    attrs: &indexmap::IndexMap<String, Attribute>,
-    st: &mut StructShape,
-) {
-    for (n, a) in attrs {
-        if a.requirement == Requirement::Required
-            && a.enum_values.as_ref().is_some_and(|e| e.contains_key("0"))
-        {
-            add_field(schema, attrs, n, st, None);
-        }
-    }
-}
-
-/// Add attribute `n` (and its enum sibling) to `st` if missing; returns its position.
-fn add_field(
-    schema: &Schema,
-    attrs: &indexmap::IndexMap<String, Attribute>,
-    n: &str,
-    st: &mut StructShape,
-    shape: Option<Shape>,
-) -> usize {
-    if let Some(i) = st.index(n) {
-        if let Some(s) = shape {
-            st.fields[i].shape.merge(&s);
-        }
-        return i;
-    }
-    let a = &attrs[n];
-    let shape = shape.unwrap_or_else(|| attr_shape(schema, a, 1));
-    st.fields.push(field(schema, n, a, shape));
-    let i = st.fields.len() - 1;
-    if let Some(sib) = &a.sibling
-        && st.index(sib).is_none()
-        && let Some(sa) = attrs.get(sib)
-    {
-        st.fields.push(field(
-            schema,
-            sib,
-            sa,
-            Shape::Scalar(scalar_shape(schema, sa)),
-        ));
-    }
-    i
-}
-
-fn root_shape(schema: &Schema, class: &Class) -> StructShape {
-    let mut st = StructShape {
-        ocsf_name: class.name.clone(),
-        ..Default::default()
-    };
-    st.at_least_one = class.constraints.at_least_one.clone();
-    st.just_one = class.constraints.just_one.clone();
-    for n in [
-        "class_uid",
-        "category_uid",
-        "activity_id",
-        "type_uid",
-        "severity_id",
-        "time",
-    ] {
-        add_field(schema, &class.attributes, n, &mut st, None);
-    }
-    add_required_enums(schema, &class.attributes, &mut st);
-    let mut meta = object_shape(schema, "metadata");
-    let mo = schema.object("metadata").expect("metadata object");
-    for n in ["uid", "version"] {
-        add_field(schema, &mo.attributes, n, &mut meta, None);
-    }
-    add_field(
-        schema,
-        &class.attributes,
-        "metadata",
-        &mut st,
-        Some(Shape::Struct(meta)),
-    );
-    add_field(
-        schema,
-        &class.attributes,
-        "unmapped",
-        &mut st,
-        Some(Shape::Map),
-    );
-    st
-}
-
-fn root_index(st: &StructShape) -> RootIndex {
-    let i = |n: &str| {
-        st.index(n)
-            .unwrap_or_else(|| panic!("root attribute {n} is always in the shape"))
-    };
-    let meta = st.fields[i("metadata")]
-        .shape
-        .as_struct()
-        .expect("metadata is a struct");
-    RootIndex {
-        time: i("time"),
-        class_uid: i("class_uid"),
-        category_uid: i("category_uid"),
-        activity_id: i("activity_id"),
-        type_uid: i("type_uid"),
-        severity_id: i("severity_id"),
-        metadata: i("metadata"),
-        unmapped: i("unmapped"),
-        meta_uid: meta.index("uid").expect("metadata.uid"),
-        meta_version: meta.index("version").expect("metadata.version"),
-        meta_profiles: meta.index("profiles"),
-    }
-}
-
 fn join(path: &str, k: &str) -> String {
     if path.is_empty() {
         k.to_string()
@@ -822,303 +587,6 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
 
 /// One mapping entry before shapes are final: matched value, class index, members, profiles.
 type EntryDraft = (String, usize, Vec<(String, Draft)>, Option<Vec<String>>);
-
-/// Literal results (constants, enum values) that OCSF would reject.
-fn lint_literals(
-    ctx: &mut Ctx,
-    src: &ValueSource,
-    shape: &Shape,
-    ptr: &str,
-    path: &str,
-    attr: &Attribute,
-) {
-    let lits: Vec<(String, Ev<'static>)> = match src {
-        ValueSource::Literal(v) => vec![(ptr.to_string(), *v)],
-        ValueSource::Enum { values, other, .. } => values
-            .iter()
-            .map(|(k, v)| (format!("{ptr}/enum/values/{}", ptr_token(k)), *v))
-            .chain(other.iter().map(|v| (format!("{ptr}/enum/other"), *v)))
-            .collect(),
-        ValueSource::Coalesce(items) => {
-            for it in items {
-                lint_literals(ctx, it, shape, ptr, path, attr);
-            }
-            return;
-        }
-        ValueSource::Path(_) | ValueSource::Hex(_) => return,
-    };
-    for (p, v) in lits {
-        if path == "metadata.version" {
-            if v.as_str() != Some(crate::ocsf::OCSF_VERSION) {
-                ctx.diag(Level::Error, &p, format!("`metadata.version` is `{}` in the mapping; OCSF output here is {} (written as \"{}\")", crate::mapping::convert::raw_text(&v), ctx.schema.version, crate::ocsf::OCSF_VERSION));
-            }
-            continue;
-        }
-        if path == "metadata.profiles" {
-            if v.as_str().is_some() {
-                ctx.diag(
-                    Level::Error,
-                    &p,
-                    "`metadata.profiles` is an array in OCSF; the string is split on commas",
-                );
-            }
-            let items: Vec<String> = match v {
-                Ev::Str(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
-                Ev::Array(a) => a.iter().map(crate::mapping::convert::raw_text).collect(),
-                _ => vec![],
-            };
-            for it in items {
-                if !ctx.schema.profiles.contains(&it) {
-                    let near = Schema::nearest(&it, ctx.schema.profiles.iter())
-                        .map(|n| format!("; did you mean `{n}`?"))
-                        .unwrap_or_default();
-                    ctx.diag(
-                        Level::Error,
-                        &p,
-                        format!(
-                            "`{it}` is not an OCSF {} profile{near}; it is kept under unmapped",
-                            ctx.schema.version
-                        ),
-                    );
-                }
-            }
-            continue;
-        }
-        let mut rejects = Vec::new();
-        let scratch = bumpalo::Bump::new();
-        let val = super::convert::convert(v, shape, path, &ctx.time_format, &mut rejects, &scratch);
-        if !rejects.is_empty() || (val.is_null() && !v.is_null()) {
-            ctx.diag(
-                Level::Error,
-                &p,
-                format!(
-                    "`{}` cannot be `{path}` ({}{}); it is kept under unmapped",
-                    crate::mapping::convert::raw_text(&v),
-                    attr.type_name,
-                    if attr.is_array() { " array" } else { "" }
-                ),
-            );
-        } else if let (Some(info), Some(id)) = (&attr.enum_values, val.as_int())
-            && !info.contains_key(&id.to_string())
-        {
-            ctx.diag(
-                Level::Error,
-                &p,
-                format!(
-                    "{id} is not a defined value of `{path}` (defined: {})",
-                    info.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            );
-        } else if let Some(n) = v.number()
-            && attr
-                .enum_values
-                .as_ref()
-                .is_some_and(|e| !e.contains_key(&n.to_string()))
-        {
-            ctx.diag(
-                Level::Error,
-                &p,
-                format!("{n} is not a defined value of `{path}`; written as 99 (Other)"),
-            );
-        }
-    }
-}
-
-/// Class-level checks of an entry: what the engine derives vs. what the mapping says.
-fn lint_root(
-    ctx: &mut Ctx,
-    class: &Class,
-    tmpl: &Map<String, Value>,
-    ptr: &str,
-    profiles: Option<&[String]>,
-) {
-    let int = |k: &str| {
-        tmpl.get(k).and_then(|v| match v {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
-        })
-    };
-    if let Some(uid) = int("class_uid")
-        && uid != class.uid
-    {
-        ctx.diag(
-            Level::Error,
-            &format!("{ptr}/class_uid"),
-            format!(
-                "class_uid {uid} disagrees with schema `{}` ({}); written as {}",
-                class.name, class.uid, class.uid
-            ),
-        );
-    }
-    if let Some(Value::String(n)) = tmpl.get("class_name")
-        && n != &class.caption
-    {
-        ctx.diag(
-            Level::Error,
-            &format!("{ptr}/class_name"),
-            format!(
-                "class_name `{n}` is not the caption of class {} (`{}`); written as `{}`",
-                class.uid, class.caption, class.caption
-            ),
-        );
-    }
-    if let Some(c) = int("category_uid")
-        && c != class.category_uid
-    {
-        ctx.diag(
-            Level::Error,
-            &format!("{ptr}/category_uid"),
-            format!(
-                "category_uid {c} disagrees with class {} (category {})",
-                class.uid, class.category_uid
-            ),
-        );
-    }
-    let activity = int("activity_id");
-    if let Some(t) = int("type_uid") {
-        match activity {
-            Some(a) if t != class.uid * 100 + a => ctx.diag(
-                Level::Error,
-                &format!("{ptr}/type_uid"),
-                format!("type_uid {t} is inconsistent with class_uid {} and activity_id {a}: it must be {} (written as derived)", class.uid, class.uid * 100 + a),
-            ),
-            None => ctx.diag(
-                Level::Error,
-                &format!("{ptr}/type_uid"),
-                format!("type_uid {t} is fixed while activity_id varies; type_uid is derived as class_uid*100 + activity_id ({}xx)", class.uid),
-            ),
-            _ => {}
-        }
-    } else if matches!(tmpl.get("type_uid"), Some(Value::Object(_))) {
-        ctx.diag(
-            Level::Warning,
-            &format!("{ptr}/type_uid"),
-            "type_uid is derived as class_uid*100 + activity_id; the mapped value is replaced",
-        );
-    }
-    if let (Some(Value::String(sev)), Some(id)) = (tmpl.get("severity"), int("severity_id")) {
-        let caption = class.attributes["severity_id"]
-            .enum_caption(id)
-            .unwrap_or("?");
-        if id != 99 && sev != caption {
-            ctx.diag(Level::Error, &format!("{ptr}/severity"), format!("severity `{sev}` disagrees with severity_id {id} (`{caption}`); written as `{caption}`"));
-        }
-    }
-    if let (Some(Value::String(name)), Some(id)) = (tmpl.get("activity_name"), activity) {
-        let caption = class.attributes["activity_id"]
-            .enum_caption(id)
-            .unwrap_or("?");
-        if id != 99 && name != caption {
-            ctx.diag(
-                Level::Error,
-                &format!("{ptr}/activity_name"),
-                format!("activity_name `{name}` disagrees with activity_id {id} (`{caption}`)"),
-            );
-        }
-    }
-    for (n, a) in &class.attributes {
-        if a.requirement != Requirement::Required
-            || tmpl.contains_key(n)
-            || DERIVED_ROOT.contains(&n.as_str())
-        {
-            continue;
-        }
-        if let Some(ps) = &a.profiles
-            && !profiles.is_some_and(|l| l.iter().any(|p| ps.contains(p)))
-        {
-            continue;
-        }
-        if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
-            ctx.diag(
-                Level::Warning,
-                ptr,
-                format!("required `{n}` is not mapped; written as 0 (Unknown)"),
-            );
-        } else {
-            ctx.diag(Level::Error, ptr, format!("required attribute `{n}` of class {} is not mapped; such events go to the dead letters", class.name));
-        }
-    }
-    match tmpl.get("metadata").and_then(|m| m.get("product")) {
-        None => ctx.diag(
-            Level::Error,
-            ptr,
-            "required `metadata.product` is not mapped; such events go to the dead letters",
-        ),
-        Some(Value::Object(p)) if !p.contains_key("vendor_name") => ctx.diag(
-            Level::Error,
-            &format!("{ptr}/metadata/product"),
-            "required `metadata.product.vendor_name` is not mapped",
-        ),
-        _ => {}
-    }
-    if let Some(ps) = profiles {
-        for p in ps {
-            if ctx.schema.profiles.contains(p) && !class.profiles.contains(p) {
-                ctx.diag(
-                    Level::Error,
-                    &format!("{ptr}/metadata/profiles"),
-                    format!("class {} does not accept profile `{p}`", class.name),
-                );
-            }
-        }
-    }
-    for k in tmpl.keys() {
-        if let Some(ps) = class.attributes.get(k).and_then(|a| a.profiles.as_ref())
-            && !profiles.is_some_and(|l| l.iter().any(|p| ps.contains(p)))
-            && !ps.iter().any(|p| p == "datetime")
-        {
-            ctx.diag(
-                Level::Error,
-                &format!("{ptr}/{}", ptr_token(k)),
-                format!(
-                    "`{k}` belongs to profile {}, which `metadata.profiles` does not list",
-                    ps.join("/")
-                ),
-            );
-        }
-    }
-}
-
-fn lint_required_members(
-    ctx: &mut Ctx,
-    o: &crate::ocsf::Object,
-    m: &Map<String, Value>,
-    ptr: &str,
-    path: &str,
-) {
-    for (n, a) in &o.attributes {
-        let derived = o.name == "metadata" && (n == "version" || n == "uid");
-        if a.requirement == Requirement::Required
-            && a.profiles.is_none()
-            && !m.contains_key(n)
-            && !derived
-        {
-            if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
-                ctx.diag(
-                    Level::Warning,
-                    ptr,
-                    format!("required `{path}.{n}` is not mapped; written as 0 (Unknown)"),
-                );
-            } else {
-                ctx.diag(Level::Error, ptr, format!("required `{path}.{n}` (object {}) is not mapped; events with `{path}` go to the dead letters", o.name));
-            }
-        }
-    }
-    if !o.constraints.at_least_one.is_empty()
-        && !o.constraints.at_least_one.iter().any(|n| m.contains_key(n))
-    {
-        ctx.diag(
-            Level::Error,
-            ptr,
-            format!(
-                "`{path}` needs at least one of {} (object {})",
-                o.constraints.at_least_one.join(", "),
-                o.name
-            ),
-        );
-    }
-}
 
 fn resolve_members(
     ctx: &mut Ctx,

@@ -1,9 +1,11 @@
 //! The compiled, runtime form of mappings and its evaluation.
 
 pub mod apply;
+mod class_shape;
 pub mod compile;
 pub mod convert;
 pub mod diagnostics;
+mod lint;
 pub mod path;
 pub mod path_index;
 pub mod shape;

@@ -1,0 +1,321 @@
+//! Checks of a mapping entry against OCSF that do not change what is built: literals OCSF
+//! would reject, class-level values the engine derives, and required attributes left unmapped.
+//! Each finding is a diagnostic naming the file, the entry and the JSON pointer.
+
+use serde_json::{Map, Value};
+
+use super::compile::{Ctx, ValueSource};
+use super::diagnostics::{Level, ptr_token};
+use super::shape::Shape;
+use crate::event::Node as Ev;
+use crate::ocsf::{Attribute, Class, Requirement, Schema};
+
+/// Attributes the engine always sets on every record, so their absence in a mapping is fine.
+const DERIVED_ROOT: &[&str] = &[
+    "class_uid",
+    "class_name",
+    "category_uid",
+    "category_name",
+    "type_uid",
+    "type_name",
+    "activity_name",
+    "severity",
+    "metadata",
+];
+
+/// Literal results (constants, enum values) that OCSF would reject.
+pub(super) fn lint_literals(
+    ctx: &mut Ctx,
+    src: &ValueSource,
+    shape: &Shape,
+    ptr: &str,
+    path: &str,
+    attr: &Attribute,
+) {
+    let lits: Vec<(String, Ev<'static>)> = match src {
+        ValueSource::Literal(v) => vec![(ptr.to_string(), *v)],
+        ValueSource::Enum { values, other, .. } => values
+            .iter()
+            .map(|(k, v)| (format!("{ptr}/enum/values/{}", ptr_token(k)), *v))
+            .chain(other.iter().map(|v| (format!("{ptr}/enum/other"), *v)))
+            .collect(),
+        ValueSource::Coalesce(items) => {
+            for it in items {
+                lint_literals(ctx, it, shape, ptr, path, attr);
+            }
+            return;
+        }
+        ValueSource::Path(_) | ValueSource::Hex(_) => return,
+    };
+    for (p, v) in lits {
+        if path == "metadata.version" {
+            if v.as_str() != Some(crate::ocsf::OCSF_VERSION) {
+                ctx.diag(Level::Error, &p, format!("`metadata.version` is `{}` in the mapping; OCSF output here is {} (written as \"{}\")", crate::mapping::convert::raw_text(&v), ctx.schema.version, crate::ocsf::OCSF_VERSION));
+            }
+            continue;
+        }
+        if path == "metadata.profiles" {
+            if v.as_str().is_some() {
+                ctx.diag(
+                    Level::Error,
+                    &p,
+                    "`metadata.profiles` is an array in OCSF; the string is split on commas",
+                );
+            }
+            let items: Vec<String> = match v {
+                Ev::Str(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
+                Ev::Array(a) => a.iter().map(crate::mapping::convert::raw_text).collect(),
+                _ => vec![],
+            };
+            for it in items {
+                if !ctx.schema.profiles.contains(&it) {
+                    let near = Schema::nearest(&it, ctx.schema.profiles.iter())
+                        .map(|n| format!("; did you mean `{n}`?"))
+                        .unwrap_or_default();
+                    ctx.diag(
+                        Level::Error,
+                        &p,
+                        format!(
+                            "`{it}` is not an OCSF {} profile{near}; it is kept under unmapped",
+                            ctx.schema.version
+                        ),
+                    );
+                }
+            }
+            continue;
+        }
+        let mut rejects = Vec::new();
+        let scratch = bumpalo::Bump::new();
+        let val = super::convert::convert(v, shape, path, &ctx.time_format, &mut rejects, &scratch);
+        if !rejects.is_empty() || (val.is_null() && !v.is_null()) {
+            ctx.diag(
+                Level::Error,
+                &p,
+                format!(
+                    "`{}` cannot be `{path}` ({}{}); it is kept under unmapped",
+                    crate::mapping::convert::raw_text(&v),
+                    attr.type_name,
+                    if attr.is_array() { " array" } else { "" }
+                ),
+            );
+        } else if let (Some(info), Some(id)) = (&attr.enum_values, val.as_int())
+            && !info.contains_key(&id.to_string())
+        {
+            ctx.diag(
+                Level::Error,
+                &p,
+                format!(
+                    "{id} is not a defined value of `{path}` (defined: {})",
+                    info.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        } else if let Some(n) = v.number()
+            && attr
+                .enum_values
+                .as_ref()
+                .is_some_and(|e| !e.contains_key(&n.to_string()))
+        {
+            ctx.diag(
+                Level::Error,
+                &p,
+                format!("{n} is not a defined value of `{path}`; written as 99 (Other)"),
+            );
+        }
+    }
+}
+
+/// Class-level checks of an entry: what the engine derives vs. what the mapping says.
+pub(super) fn lint_root(
+    ctx: &mut Ctx,
+    class: &Class,
+    tmpl: &Map<String, Value>,
+    ptr: &str,
+    profiles: Option<&[String]>,
+) {
+    let int = |k: &str| {
+        tmpl.get(k).and_then(|v| match v {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        })
+    };
+    if let Some(uid) = int("class_uid")
+        && uid != class.uid
+    {
+        ctx.diag(
+            Level::Error,
+            &format!("{ptr}/class_uid"),
+            format!(
+                "class_uid {uid} disagrees with schema `{}` ({}); written as {}",
+                class.name, class.uid, class.uid
+            ),
+        );
+    }
+    if let Some(Value::String(n)) = tmpl.get("class_name")
+        && n != &class.caption
+    {
+        ctx.diag(
+            Level::Error,
+            &format!("{ptr}/class_name"),
+            format!(
+                "class_name `{n}` is not the caption of class {} (`{}`); written as `{}`",
+                class.uid, class.caption, class.caption
+            ),
+        );
+    }
+    if let Some(c) = int("category_uid")
+        && c != class.category_uid
+    {
+        ctx.diag(
+            Level::Error,
+            &format!("{ptr}/category_uid"),
+            format!(
+                "category_uid {c} disagrees with class {} (category {})",
+                class.uid, class.category_uid
+            ),
+        );
+    }
+    let activity = int("activity_id");
+    if let Some(t) = int("type_uid") {
+        match activity {
+            Some(a) if t != class.uid * 100 + a => ctx.diag(
+                Level::Error,
+                &format!("{ptr}/type_uid"),
+                format!("type_uid {t} is inconsistent with class_uid {} and activity_id {a}: it must be {} (written as derived)", class.uid, class.uid * 100 + a),
+            ),
+            None => ctx.diag(
+                Level::Error,
+                &format!("{ptr}/type_uid"),
+                format!("type_uid {t} is fixed while activity_id varies; type_uid is derived as class_uid*100 + activity_id ({}xx)", class.uid),
+            ),
+            _ => {}
+        }
+    } else if matches!(tmpl.get("type_uid"), Some(Value::Object(_))) {
+        ctx.diag(
+            Level::Warning,
+            &format!("{ptr}/type_uid"),
+            "type_uid is derived as class_uid*100 + activity_id; the mapped value is replaced",
+        );
+    }
+    if let (Some(Value::String(sev)), Some(id)) = (tmpl.get("severity"), int("severity_id")) {
+        let caption = class.attributes["severity_id"]
+            .enum_caption(id)
+            .unwrap_or("?");
+        if id != 99 && sev != caption {
+            ctx.diag(Level::Error, &format!("{ptr}/severity"), format!("severity `{sev}` disagrees with severity_id {id} (`{caption}`); written as `{caption}`"));
+        }
+    }
+    if let (Some(Value::String(name)), Some(id)) = (tmpl.get("activity_name"), activity) {
+        let caption = class.attributes["activity_id"]
+            .enum_caption(id)
+            .unwrap_or("?");
+        if id != 99 && name != caption {
+            ctx.diag(
+                Level::Error,
+                &format!("{ptr}/activity_name"),
+                format!("activity_name `{name}` disagrees with activity_id {id} (`{caption}`)"),
+            );
+        }
+    }
+    for (n, a) in &class.attributes {
+        if a.requirement != Requirement::Required
+            || tmpl.contains_key(n)
+            || DERIVED_ROOT.contains(&n.as_str())
+        {
+            continue;
+        }
+        if let Some(ps) = &a.profiles
+            && !profiles.is_some_and(|l| l.iter().any(|p| ps.contains(p)))
+        {
+            continue;
+        }
+        if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
+            ctx.diag(
+                Level::Warning,
+                ptr,
+                format!("required `{n}` is not mapped; written as 0 (Unknown)"),
+            );
+        } else {
+            ctx.diag(Level::Error, ptr, format!("required attribute `{n}` of class {} is not mapped; such events go to the dead letters", class.name));
+        }
+    }
+    match tmpl.get("metadata").and_then(|m| m.get("product")) {
+        None => ctx.diag(
+            Level::Error,
+            ptr,
+            "required `metadata.product` is not mapped; such events go to the dead letters",
+        ),
+        Some(Value::Object(p)) if !p.contains_key("vendor_name") => ctx.diag(
+            Level::Error,
+            &format!("{ptr}/metadata/product"),
+            "required `metadata.product.vendor_name` is not mapped",
+        ),
+        _ => {}
+    }
+    if let Some(ps) = profiles {
+        for p in ps {
+            if ctx.schema.profiles.contains(p) && !class.profiles.contains(p) {
+                ctx.diag(
+                    Level::Error,
+                    &format!("{ptr}/metadata/profiles"),
+                    format!("class {} does not accept profile `{p}`", class.name),
+                );
+            }
+        }
+    }
+    for k in tmpl.keys() {
+        if let Some(ps) = class.attributes.get(k).and_then(|a| a.profiles.as_ref())
+            && !profiles.is_some_and(|l| l.iter().any(|p| ps.contains(p)))
+            && !ps.iter().any(|p| p == "datetime")
+        {
+            ctx.diag(
+                Level::Error,
+                &format!("{ptr}/{}", ptr_token(k)),
+                format!(
+                    "`{k}` belongs to profile {}, which `metadata.profiles` does not list",
+                    ps.join("/")
+                ),
+            );
+        }
+    }
+}
+
+pub(super) fn lint_required_members(
+    ctx: &mut Ctx,
+    o: &crate::ocsf::Object,
+    m: &Map<String, Value>,
+    ptr: &str,
+    path: &str,
+) {
+    for (n, a) in &o.attributes {
+        let derived = o.name == "metadata" && (n == "version" || n == "uid");
+        if a.requirement == Requirement::Required
+            && a.profiles.is_none()
+            && !m.contains_key(n)
+            && !derived
+        {
+            if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
+                ctx.diag(
+                    Level::Warning,
+                    ptr,
+                    format!("required `{path}.{n}` is not mapped; written as 0 (Unknown)"),
+                );
+            } else {
+                ctx.diag(Level::Error, ptr, format!("required `{path}.{n}` (object {}) is not mapped; events with `{path}` go to the dead letters", o.name));
+            }
+        }
+    }
+    if !o.constraints.at_least_one.is_empty()
+        && !o.constraints.at_least_one.iter().any(|n| m.contains_key(n))
+    {
+        ctx.diag(
+            Level::Error,
+            ptr,
+            format!(
+                "`{path}` needs at least one of {} (object {})",
+                o.constraints.at_least_one.join(", "),
+                o.name
+            ),
+        );
+    }
+}
