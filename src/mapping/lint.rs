@@ -229,15 +229,12 @@ pub(super) fn lint_root(
         {
             continue;
         }
-        if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
-            ctx.diag(
-                Level::Warning,
-                ptr,
-                format!("required `{n}` is not mapped; written as 0 (Unknown)"),
-            );
-        } else {
-            ctx.diag(Level::Error, ptr, format!("required attribute `{n}` of class {} is not mapped; such events go to the dead letters", class.name));
-        }
+        required_not_mapped(ctx, ptr, a, n, || {
+            format!(
+                "required attribute `{n}` of class {} is not mapped; such events go to the dead letters",
+                class.name
+            )
+        });
     }
     match tmpl.get("metadata").and_then(|m| m.get("product")) {
         None => ctx.diag(
@@ -294,15 +291,12 @@ pub(super) fn lint_required_members(
             && !m.contains_key(n)
             && !derived
         {
-            if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
-                ctx.diag(
-                    Level::Warning,
-                    ptr,
-                    format!("required `{path}.{n}` is not mapped; written as 0 (Unknown)"),
-                );
-            } else {
-                ctx.diag(Level::Error, ptr, format!("required `{path}.{n}` (object {}) is not mapped; events with `{path}` go to the dead letters", o.name));
-            }
+            required_not_mapped(ctx, ptr, a, &format!("{path}.{n}"), || {
+                format!(
+                    "required `{path}.{n}` (object {}) is not mapped; events with `{path}` go to the dead letters",
+                    o.name
+                )
+            });
         }
     }
     if !o.constraints.at_least_one.is_empty()
@@ -317,5 +311,25 @@ pub(super) fn lint_required_members(
                 o.name
             ),
         );
+    }
+}
+
+/// A required attribute the mapping leaves out: an enum with Unknown (0) is written as 0 (a
+/// warning); anything else makes such events dead letters (an error, worded by `error`).
+fn required_not_mapped(
+    ctx: &mut Ctx,
+    ptr: &str,
+    a: &Attribute,
+    shown: &str,
+    error: impl FnOnce() -> String,
+) {
+    if a.enum_values.as_ref().is_some_and(|e| e.contains_key("0")) {
+        ctx.diag(
+            Level::Warning,
+            ptr,
+            format!("required `{shown}` is not mapped; written as 0 (Unknown)"),
+        );
+    } else {
+        ctx.diag(Level::Error, ptr, error());
     }
 }
