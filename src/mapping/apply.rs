@@ -230,6 +230,11 @@ impl<'a> Eval<'a> {
                         None => v,
                     })
             }
+            // Only strings have a case; any other value goes on as it is.
+            ValueSource::Lower(inner) => self.source(inner).map(|v| match v {
+                Node::Str(s) => Node::Str(lower_in(self.bump, s)),
+                other => other,
+            }),
         }
     }
 
@@ -551,6 +556,22 @@ fn validate_struct(
     }
 }
 
+/// `s` in lower case: itself when it has no upper-case letter, else a copy in `bump`.
+fn lower_in<'a>(bump: &'a Bump, s: &'a str) -> &'a str {
+    if s.is_ascii() {
+        if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return s;
+        }
+        let out = bump.alloc_str(s);
+        out.make_ascii_lowercase();
+        return out;
+    }
+    match s.to_lowercase() {
+        l if l == s => s,
+        l => bump.alloc_str(&l),
+    }
+}
+
 /// `1b`, `0x1B` → 27.
 fn parse_hex(s: &str) -> Option<i64> {
     let t = s.trim();
@@ -566,6 +587,15 @@ fn parse_hex(s: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod hex_tests {
+    #[test]
+    fn lower_case_copies_only_when_needed() {
+        let bump = bumpalo::Bump::new();
+        let tcp = "tcp";
+        assert!(std::ptr::eq(super::lower_in(&bump, tcp), tcp));
+        assert_eq!(super::lower_in(&bump, "IPv6-ICMP"), "ipv6-icmp");
+        assert_eq!(super::lower_in(&bump, "ÉTAT"), "état");
+    }
+
     #[test]
     fn reads_hex_strings_only() {
         assert_eq!(super::parse_hex("1b"), Some(27));

@@ -34,6 +34,8 @@ pub enum ValueSource {
     Coalesce(Vec<ValueSource>),
     /// A hexadecimal string (`1b`, `0x1B`) read as an integer (e.g. TCP flags).
     Hex(Box<ValueSource>),
+    /// A string in lower case (e.g. `TCP` → `tcp`, as OCSF writes protocol names).
+    Lower(Box<ValueSource>),
 }
 
 /// How to build one member of a record, against the shape at the same position.
@@ -364,7 +366,8 @@ fn is_block(m: &Map<String, Value>) -> bool {
         && (m.contains_key("enum")
             || m.contains_key("literal")
             || m.contains_key("coalesce")
-            || m.contains_key("hex"))
+            || m.contains_key("hex")
+            || m.contains_key("lower"))
 }
 
 fn join(path: &str, k: &str) -> String {
@@ -521,6 +524,10 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
         Value::Object(m) if m.contains_key("hex") && m.len() == 1 => {
             value_source(ctx, &m["hex"], &format!("{ptr}/hex"))
                 .map(|s| ValueSource::Hex(Box::new(s)))
+        }
+        Value::Object(m) if m.contains_key("lower") && m.len() == 1 => {
+            value_source(ctx, &m["lower"], &format!("{ptr}/lower"))
+                .map(|s| ValueSource::Lower(Box::new(s)))
         }
         Value::Object(m) if m.contains_key("coalesce") && m.len() == 1 => {
             let Some(items) = m["coalesce"].as_array() else {

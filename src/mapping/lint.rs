@@ -45,7 +45,7 @@ pub(super) fn lint_literals(
             }
             return;
         }
-        ValueSource::Path(_) | ValueSource::Hex(_) => return,
+        ValueSource::Path(_) | ValueSource::Hex(_) | ValueSource::Lower(_) => return,
     };
     for (p, v) in lits {
         if path == "metadata.version" {

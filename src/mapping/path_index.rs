@@ -61,7 +61,7 @@ impl PathIndex {
             ValueSource::Path(p) => self.add(p),
             ValueSource::Enum { evaluate, .. } => self.add(evaluate),
             ValueSource::Coalesce(items) => items.iter_mut().for_each(|s| self.visit_source(s)),
-            ValueSource::Hex(inner) => self.visit_source(inner),
+            ValueSource::Hex(inner) | ValueSource::Lower(inner) => self.visit_source(inner),
         }
     }
 

@@ -136,3 +136,52 @@ fn stdin_input() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("3 rows written"));
 }
+
+/// The shipped Network Firewall mapping writes protocol names in lower case, as OCSF does, and
+/// their IANA numbers: by name, from a numeric `proto`, and an unknown name kept in `unmapped`.
+#[test]
+fn preview_from_stdin_shows_protocols_as_ocsf_writes_them() {
+    use std::io::Write;
+    let line = r#"{"firewall_name":"fw","availability_zone":"az","event_timestamp":"1709633700","event":{"timestamp":"2024-03-05T10:15:00Z","event_type":"netflow","src_ip":"10.0.0.1","src_port":1,"dest_ip":"10.0.0.2","dest_port":2,"proto":"PROTO","netflow":{"pkts":1,"bytes":2}}}"#;
+    let input: String = ["IPv6-ICMP", "47", "FOO"]
+        .iter()
+        .map(|p| line.replace("PROTO", p) + "\n")
+        .collect();
+    let mut child = bin()
+        .args(["preview", "--source", "aws-network-firewall", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let records: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&o.stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let conn: Vec<(&str, Option<i64>)> = records
+        .iter()
+        .map(|r| {
+            let c = &r["connection_info"];
+            (
+                c["protocol_name"].as_str().unwrap(),
+                c["protocol_num"].as_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        conn,
+        vec![("ipv6-icmp", Some(58)), ("47", Some(47)), ("foo", None)]
+    );
+    assert_eq!(
+        records[2]["unmapped"]["connection_info.protocol_num"], "FOO",
+        "{}",
+        records[2]
+    );
+}
