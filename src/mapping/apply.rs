@@ -586,7 +586,7 @@ fn parse_hex(s: &str) -> Option<i64> {
 }
 
 #[cfg(test)]
-mod hex_tests {
+mod value_block_tests {
     #[test]
     fn lower_case_copies_only_when_needed() {
         let bump = bumpalo::Bump::new();
