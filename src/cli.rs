@@ -426,6 +426,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             for w in &written {
                 let what = if w.class.is_empty() {
                     "dead letters".to_string()
+                } else if w.rows == 1 {
+                    "1 row".to_string()
                 } else {
                     format!("{} rows", w.rows)
                 };

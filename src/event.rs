@@ -289,7 +289,10 @@ fn parse_simd<'a>(bump: &'a Bump, bytes: &[u8]) -> Option<Node<'a>> {
 /// Whether `bytes` may hold a `\uD800`–`\uDFFF` escape, which simd-json does not judge as
 /// serde_json does.
 fn has_surrogate_escape(bytes: &[u8]) -> bool {
-    memchr::memmem::find_iter(bytes, b"\\u").any(|i| {
+    // Built once: a `memmem::find_iter` call builds its searcher anew for every text.
+    static ESCAPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
+    ESCAPE.find_iter(bytes).any(|i| {
         matches!(bytes.get(i + 2), Some(b'd' | b'D'))
             && matches!(
                 bytes.get(i + 3),
