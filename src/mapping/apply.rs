@@ -166,8 +166,7 @@ impl CompiledMapping {
             }
         };
         let mut problems = Vec::new();
-        let mut path = String::new();
-        validate_struct(&class.shape, root, &mut path, &profiles, &mut problems);
+        validate_struct(&class.shape, root, None, profiles, &mut problems);
         if !problems.is_empty() {
             return MapOutcome::Dead(DeadReason::new(
                 "missing_required",
@@ -301,7 +300,7 @@ fn derive<'a>(
     extras: Entries<'a>,
     warnings: &mut Warnings,
     bump: &'a Bump,
-) -> Vec<&'static str> {
+) -> &'a [&'static str] {
     let idx = &class.idx;
     set_int(&mut root[idx.class_uid], class.uid, warnings);
     set_int(&mut root[idx.category_uid], class.category_uid, warnings);
@@ -350,7 +349,7 @@ fn derive<'a>(
     root[idx.metadata] = Val::Struct(meta);
     warnings.unconvertible += unmapped_extra.len() as u32;
 
-    let profiles = active_profiles(class, root);
+    let profiles = active_profiles(class, root, bump);
     fill_struct(&class.shape, root, &profiles, warnings, bump);
 
     // unmapped = mapped entries + unknown attributes + values that could not be typed.
@@ -392,20 +391,25 @@ fn push_unique<'a>(entries: &mut Entries<'a>, k: &'a str, v: &'a str, bump: &'a 
 }
 
 /// The record's OCSF profiles (those `metadata.profiles` names that OCSF defines).
-fn active_profiles(class: &CompiledClass, root: &[Val<'_>]) -> Vec<&'static str> {
+fn active_profiles<'a>(
+    class: &CompiledClass,
+    root: &[Val<'_>],
+    bump: &'a Bump,
+) -> &'a [&'static str] {
     let (Some(pi), Val::Struct(meta)) = (class.idx.meta_profiles, &root[class.idx.metadata]) else {
-        return Vec::new();
+        return &[];
     };
     let known = &crate::ocsf::Schema::get().profiles;
     match &meta[pi] {
-        Val::List(items) => items
-            .iter()
-            .filter_map(|v| {
+        Val::List(items) => bumpalo::collections::Vec::from_iter_in(
+            items.iter().filter_map(|v| {
                 let s = v.as_str()?;
                 known.iter().find(|k| *k == s).map(String::as_str)
-            })
-            .collect(),
-        _ => Vec::new(),
+            }),
+            bump,
+        )
+        .into_bump_slice(),
+        _ => &[],
     }
 }
 
@@ -481,28 +485,48 @@ fn fill_struct<'a>(
     }
 }
 
+/// Where a struct sits in the record: a chain on the stack, spelled out only for a message.
+#[derive(Clone, Copy)]
+struct At<'p> {
+    parent: Option<&'p At<'p>>,
+    name: &'p str,
+}
+
+impl At<'_> {
+    /// The dotted OCSF path of `at`, with `leaf` after it when given.
+    fn spell(at: Option<&At<'_>>, leaf: Option<&str>) -> String {
+        let mut names: Vec<&str> = leaf.into_iter().collect();
+        let mut cur = at;
+        while let Some(a) = cur {
+            names.push(a.name);
+            cur = a.parent;
+        }
+        names.reverse();
+        names.join(".")
+    }
+}
+
 fn validate_struct(
     st: &StructShape,
     members: &[Val<'_>],
-    path: &mut String,
+    at: Option<&At<'_>>,
     profiles: &[&str],
     problems: &mut Vec<String>,
 ) {
-    let at = |path: &str, n: &str| {
-        if path.is_empty() {
-            n.to_string()
-        } else {
-            format!("{path}.{n}")
-        }
-    };
     for r in &st.unmapped_required {
-        problems.push(format!("required `{}` is never mapped", at(path, r)));
+        problems.push(format!(
+            "required `{}` is never mapped",
+            At::spell(at, Some(r))
+        ));
     }
     for &i in &st.check_fields {
         let (f, v) = (&st.fields[i], &members[i]);
         if v.is_null() {
             if f.required && profile_active(f, profiles) {
-                problems.push(format!("required `{}` is absent", at(path, &f.name)));
+                problems.push(format!(
+                    "required `{}` is absent",
+                    At::spell(at, Some(&f.name))
+                ));
             }
             continue;
         }
@@ -514,43 +538,38 @@ fn validate_struct(
             },
             _ => continue,
         };
-        let len = path.len();
-        if len > 0 {
-            path.push('.');
-        }
-        path.push_str(&f.name);
+        let here = At {
+            parent: at,
+            name: &f.name,
+        };
         match v {
-            Val::Struct(m) => validate_struct(child, m, path, profiles, problems),
+            Val::Struct(m) => validate_struct(child, m, Some(&here), profiles, problems),
             Val::List(items) => {
                 for it in items.iter() {
                     if let Val::Struct(m) = it {
-                        validate_struct(child, m, path, profiles, problems);
+                        validate_struct(child, m, Some(&here), profiles, problems);
                     }
                 }
             }
             _ => {}
         }
-        path.truncate(len);
     }
     let present = |i: &Option<usize>| i.is_some_and(|i| !members[i].is_null());
-    let whole = |path: &str| {
-        if path.is_empty() {
-            st.ocsf_name.clone()
-        } else {
-            path.to_string()
-        }
+    let whole = || match at {
+        None => st.ocsf_name.clone(),
+        Some(_) => At::spell(at, None),
     };
     if !st.at_least_one.is_empty() && !st.at_least_one_fields.iter().any(present) {
         problems.push(format!(
             "`{}` needs at least one of {}",
-            whole(path),
+            whole(),
             st.at_least_one.join(", ")
         ));
     }
     if !st.just_one.is_empty() && st.just_one_fields.iter().filter(|i| present(i)).count() != 1 {
         problems.push(format!(
             "`{}` needs exactly one of {}",
-            whole(path),
+            whole(),
             st.just_one.join(", ")
         ));
     }
@@ -594,6 +613,22 @@ mod value_block_tests {
         assert!(std::ptr::eq(super::lower_in(&bump, tcp), tcp));
         assert_eq!(super::lower_in(&bump, "IPv6-ICMP"), "ipv6-icmp");
         assert_eq!(super::lower_in(&bump, "ÉTAT"), "état");
+    }
+
+    #[test]
+    fn problem_paths_are_spelled_from_the_chain() {
+        use super::At;
+        let actor = At {
+            parent: None,
+            name: "actor",
+        };
+        let process = At {
+            parent: Some(&actor),
+            name: "process",
+        };
+        assert_eq!(At::spell(Some(&process), Some("pid")), "actor.process.pid");
+        assert_eq!(At::spell(Some(&process), None), "actor.process");
+        assert_eq!(At::spell(None, Some("time")), "time");
     }
 
     #[test]
