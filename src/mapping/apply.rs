@@ -350,7 +350,7 @@ fn derive<'a>(
     warnings.unconvertible += unmapped_extra.len() as u32;
 
     let profiles = active_profiles(class, root, bump);
-    fill_struct(&class.shape, root, &profiles, warnings, bump);
+    fill_struct(&class.shape, root, profiles, warnings, bump);
 
     // unmapped = mapped entries + unknown attributes + values that could not be typed.
     if !extras.is_empty() || !rejects.is_empty() || !unmapped_extra.is_empty() {
