@@ -35,7 +35,7 @@ impl DeadReason {
 pub struct Warnings {
     /// Values that could not be given their OCSF type (kept under `unmapped`).
     pub unconvertible: u32,
-    /// Mapped values replaced by what OCSF determines (type_uid, captions, version).
+    /// Mapped values replaced by what OCSF determines (class, category and type ids, version).
     pub overridden: u32,
 }
 
@@ -350,7 +350,12 @@ fn derive<'a>(
     warnings.unconvertible += unmapped_extra.len() as u32;
 
     let profiles = active_profiles(class, root, bump);
-    fill_struct(&class.shape, root, profiles, warnings, bump);
+    let mut fill = Fill {
+        profiles,
+        replaced: &mut unmapped_extra,
+        bump,
+    };
+    fill_struct(&class.shape, root, None, &mut fill);
 
     // unmapped = mapped entries + unknown attributes + values that could not be typed.
     if !extras.is_empty() || !rejects.is_empty() || !unmapped_extra.is_empty() {
@@ -420,13 +425,22 @@ fn profile_active(f: &super::shape::Field, profiles: &[&str]) -> bool {
     }
 }
 
-/// Required enums default to 0 (Unknown); enum siblings carry the caption of their id.
+/// What filling a record's structs needs besides each struct.
+struct Fill<'a, 'r> {
+    profiles: &'r [&'r str],
+    /// Mapped caption strings that their id's caption replaced, by OCSF path.
+    replaced: &'r mut Entries<'a>,
+    bump: &'a Bump,
+}
+
+/// Required enums default to 0 (Unknown); enum siblings carry the caption of their id. A mapped
+/// sibling (the source's own word, as OCSF wants it for 99 Other) that differs from the caption
+/// of a defined id gives way to the caption and is kept under `unmapped` by its OCSF path.
 fn fill_struct<'a>(
     st: &'a StructShape,
     members: &mut [Val<'a>],
-    profiles: &[&str],
-    warnings: &mut Warnings,
-    bump: &'a Bump,
+    at: Option<&At<'_>>,
+    fill: &mut Fill<'a, '_>,
 ) {
     for &i in &st.fill_fields {
         let f = &st.fields[i];
@@ -435,7 +449,7 @@ fn fill_struct<'a>(
         {
             if members[i].is_null()
                 && f.required
-                && profile_active(f, profiles)
+                && profile_active(f, fill.profiles)
                 && info.captions.contains_key(&0)
             {
                 members[i] = Val::Int(0);
@@ -449,7 +463,8 @@ fn fill_struct<'a>(
                             if let Val::Str(s) = current
                                 && !s.eq_ignore_ascii_case(caption)
                             {
-                                warnings.overridden += 1;
+                                let path = At::spell(at, Some(&st.fields[j].name));
+                                fill.replaced.push((fill.bump.alloc_str(&path), s));
                             }
                             members[j] = Val::Str(caption);
                         }
@@ -459,21 +474,25 @@ fn fill_struct<'a>(
         }
         // Members already built are shared slices: a struct that filling may change is copied
         // (in the arena) first.
+        let here = At {
+            parent: at,
+            name: &f.name,
+        };
         match (&f.shape, members[i]) {
             (Shape::Struct(child), Val::Struct(m)) if !child.fill_fields.is_empty() => {
-                let m = bump.alloc_slice_copy(m);
-                fill_struct(child, m, profiles, warnings, bump);
+                let m = fill.bump.alloc_slice_copy(m);
+                fill_struct(child, m, Some(&here), fill);
                 members[i] = Val::Struct(m);
             }
             (Shape::List(item), Val::List(items)) => {
                 if let Shape::Struct(child) = item.as_ref()
                     && !child.fill_fields.is_empty()
                 {
-                    let items = bump.alloc_slice_copy(items);
+                    let items = fill.bump.alloc_slice_copy(items);
                     for it in items.iter_mut() {
                         if let Val::Struct(m) = *it {
-                            let m = bump.alloc_slice_copy(m);
-                            fill_struct(child, m, profiles, warnings, bump);
+                            let m = fill.bump.alloc_slice_copy(m);
+                            fill_struct(child, m, Some(&here), fill);
                             *it = Val::Struct(m);
                         }
                     }

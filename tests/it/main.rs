@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per area.
 
 mod bad_input;
+mod captions;
 mod cli;
 mod deployment;
 mod end_to_end;
