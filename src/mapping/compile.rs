@@ -509,9 +509,14 @@ fn collect_unmapped(
     }
 }
 
+/// Whether a mapping string is a JSONPath (else it is a literal).
+pub(super) fn is_path(s: &str) -> bool {
+    s.starts_with("$.") || s == "$"
+}
+
 fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
     match v {
-        Value::String(s) if s.starts_with("$.") || s == "$" => match CompiledPath::parse(s) {
+        Value::String(s) if is_path(s) => match CompiledPath::parse(s) {
             Ok(p) => Some(ValueSource::Path(p)),
             Err(e) => {
                 ctx.diag(Level::Fatal, ptr, e);

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::compile::{Ctx, ValueSource};
+use super::compile::{Ctx, ValueSource, is_path};
 use super::diagnostics::{Level, ptr_token};
 use super::shape::Shape;
 use crate::event::Node as Ev;
@@ -197,24 +197,30 @@ pub(super) fn lint_root(
             "type_uid is derived as class_uid*100 + activity_id; the mapped value is replaced",
         );
     }
-    if let (Some(Value::String(sev)), Some(id)) = (tmpl.get("severity"), int("severity_id")) {
-        let caption = class.attributes["severity_id"]
-            .enum_caption(id)
-            .unwrap_or("?");
-        if id != 99 && sev != caption {
-            ctx.diag(Level::Error, &format!("{ptr}/severity"), format!("severity `{sev}` disagrees with severity_id {id} (`{caption}`); written as `{caption}`"));
+    for (caption_of, id_name, id) in [
+        ("severity", "severity_id", int("severity_id")),
+        ("activity_name", "activity_id", activity),
+    ] {
+        let (Some(v), Some(id)) = (tmpl.get(caption_of), id) else {
+            continue;
+        };
+        let caption = class.attributes[id_name].enum_caption(id).unwrap_or("?");
+        if id == 99 {
+            continue;
         }
-    }
-    if let (Some(Value::String(name)), Some(id)) = (tmpl.get("activity_name"), activity) {
-        let caption = class.attributes["activity_id"]
-            .enum_caption(id)
-            .unwrap_or("?");
-        if id != 99 && name != caption {
-            ctx.diag(
+        let at = format!("{ptr}/{caption_of}");
+        match v {
+            Value::String(p) if is_path(p) => ctx.diag(
+                Level::Warning,
+                &at,
+                format!("{caption_of} is read from `{p}` beside a fixed {id_name} {id}: it is written as `{caption}`, and a value that differs is kept in `unmapped`"),
+            ),
+            Value::String(word) if word != caption => ctx.diag(
                 Level::Error,
-                &format!("{ptr}/activity_name"),
-                format!("activity_name `{name}` disagrees with activity_id {id} (`{caption}`)"),
-            );
+                &at,
+                format!("{caption_of} `{word}` disagrees with {id_name} {id} (`{caption}`); written as `{caption}`"),
+            ),
+            _ => {}
         }
     }
     for (n, a) in &class.attributes {

@@ -85,6 +85,50 @@ fn check_fails_on_reference_and_passes_on_shipped() {
     assert_eq!(o.status.code(), Some(1));
 }
 
+/// A caption read from the event beside a fixed id is valid (a warning says what is written);
+/// a literal caption that disagrees with its id is an error.
+#[test]
+fn check_tells_a_path_caption_from_a_wrong_literal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = |severity: &str| {
+        format!(
+            r#"{{"custom_source_events":{{"source_name":"x","matched_field":"$.kind",
+              "ocsf_mapping":{{"net":{{"schema":"network_activity","schema_mapping":{{
+                "metadata":{{"product":{{"name":"P","vendor_name":"V"}}}},"time":"$.t",
+                "activity_id":6,"activity_name":"$.what","severity_id":1,"severity":"{severity}",
+                "src_endpoint":{{"ip":"$.src"}},"dst_endpoint":{{"ip":"$.dst"}}}}}}}}}}}}"#
+        )
+    };
+    let run = |severity: &str| {
+        let f = dir.path().join("m.json");
+        std::fs::write(&f, mapping(severity)).unwrap();
+        let o = bin()
+            .args(["check", "-v", "--mapping", f.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, text) = run("$.level");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("schema_mapping/severity: severity is read from `$.level` beside a fixed severity_id 1: it is written as `Informational`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("schema_mapping/activity_name: activity_name is read from `$.what` beside a fixed activity_id 6"),
+        "{text}"
+    );
+    let (code, text) = run("Loud");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("severity `Loud` disagrees with severity_id 1 (`Informational`)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn preview_and_schema() {
     let o = bin()
