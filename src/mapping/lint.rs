@@ -152,6 +152,17 @@ pub(super) fn lint_root(
         );
     }
     if let Some(Value::String(n)) = tmpl.get("class_name")
+        && is_path(n)
+    {
+        ctx.diag(
+            Level::Warning,
+            &format!("{ptr}/class_name"),
+            format!(
+                "class_name is read from `{n}`, but it is the caption of the class: written as `{}`",
+                class.caption
+            ),
+        );
+    } else if let Some(Value::String(n)) = tmpl.get("class_name")
         && n != &class.caption
     {
         ctx.diag(

@@ -85,8 +85,8 @@ fn check_fails_on_reference_and_passes_on_shipped() {
     assert_eq!(o.status.code(), Some(1));
 }
 
-/// A caption read from the event beside a fixed id is valid (a warning says what is written);
-/// a literal caption that disagrees with its id is an error.
+/// A caption read from the event beside a fixed id (or in place of the class's own caption) is
+/// valid, and a warning says what is written; a literal caption that disagrees is an error.
 #[test]
 fn check_tells_a_path_caption_from_a_wrong_literal() {
     let dir = tempfile::tempdir().unwrap();
@@ -95,7 +95,7 @@ fn check_tells_a_path_caption_from_a_wrong_literal() {
             r#"{{"custom_source_events":{{"source_name":"x","matched_field":"$.kind",
               "ocsf_mapping":{{"net":{{"schema":"network_activity","schema_mapping":{{
                 "metadata":{{"product":{{"name":"P","vendor_name":"V"}}}},"time":"$.t",
-                "activity_id":6,"activity_name":"$.what","severity_id":1,"severity":"{severity}",
+                "class_name":"$.cls","activity_id":6,"activity_name":"$.what","severity_id":1,"severity":"{severity}",
                 "src_endpoint":{{"ip":"$.src"}},"dst_endpoint":{{"ip":"$.dst"}}}}}}}}}}}}"#
         )
     };
@@ -119,6 +119,10 @@ fn check_tells_a_path_caption_from_a_wrong_literal() {
     );
     assert!(
         text.contains("schema_mapping/activity_name: activity_name is read from `$.what` beside a fixed activity_id 6"),
+        "{text}"
+    );
+    assert!(
+        text.contains("schema_mapping/class_name: class_name is read from `$.cls`, but it is the caption of the class: written as `Network Activity`"),
         "{text}"
     );
     let (code, text) = run("Loud");
