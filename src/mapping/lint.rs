@@ -201,7 +201,11 @@ pub(super) fn lint_root(
             ),
             _ => {}
         }
-    } else if matches!(tmpl.get("type_uid"), Some(Value::Object(_))) {
+    } else if match tmpl.get("type_uid") {
+        Some(Value::Object(_)) => true,
+        Some(Value::String(p)) => is_path(p),
+        _ => false,
+    } {
         ctx.diag(
             Level::Warning,
             &format!("{ptr}/type_uid"),

@@ -95,7 +95,7 @@ fn check_tells_a_path_caption_from_a_wrong_literal() {
             r#"{{"custom_source_events":{{"source_name":"x","matched_field":"$.kind",
               "ocsf_mapping":{{"net":{{"schema":"network_activity","schema_mapping":{{
                 "metadata":{{"product":{{"name":"P","vendor_name":"V"}}}},"time":"$.t",
-                "class_name":"$.cls","activity_id":6,"activity_name":"$.what","severity_id":1,"severity":"{severity}",
+                "class_name":"$.cls","type_uid":"$.t_uid","activity_id":6,"activity_name":"$.what","severity_id":1,"severity":"{severity}",
                 "src_endpoint":{{"ip":"$.src"}},"dst_endpoint":{{"ip":"$.dst"}}}}}}}}}}}}"#
         )
     };
@@ -123,6 +123,12 @@ fn check_tells_a_path_caption_from_a_wrong_literal() {
     );
     assert!(
         text.contains("schema_mapping/class_name: class_name is read from `$.cls`, but it is the caption of the class: written as `Network Activity`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "schema_mapping/type_uid: type_uid is derived as class_uid*100 + activity_id"
+        ),
         "{text}"
     );
     let (code, text) = run("Loud");
