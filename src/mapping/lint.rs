@@ -151,28 +151,22 @@ pub(super) fn lint_root(
             ),
         );
     }
-    if let Some(Value::String(n)) = tmpl.get("class_name")
-        && is_path(n)
-    {
-        ctx.diag(
-            Level::Warning,
-            &format!("{ptr}/class_name"),
-            format!(
-                "class_name is read from `{n}`, but it is the caption of the class: written as `{}`",
-                class.caption
-            ),
-        );
-    } else if let Some(Value::String(n)) = tmpl.get("class_name")
-        && n != &class.caption
-    {
-        ctx.diag(
-            Level::Error,
-            &format!("{ptr}/class_name"),
-            format!(
-                "class_name `{n}` is not the caption of class {} (`{}`); written as `{}`",
-                class.uid, class.caption, class.caption
-            ),
-        );
+    if let Some(Value::String(n)) = tmpl.get("class_name") {
+        let at = format!("{ptr}/class_name");
+        let caption = &class.caption;
+        if is_path(n) {
+            ctx.diag(
+                Level::Warning,
+                &at,
+                format!("class_name is read from `{n}`, but it is the caption of the class: written as `{caption}`"),
+            );
+        } else if n != caption {
+            ctx.diag(
+                Level::Error,
+                &at,
+                format!("class_name `{n}` is not the caption of class {} (`{caption}`); written as `{caption}`", class.uid),
+            );
+        }
     }
     if let Some(c) = int("category_uid")
         && c != class.category_uid

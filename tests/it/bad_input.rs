@@ -18,21 +18,15 @@ const NFW_OK: &str = r#"{"firewall_name":"fw","availability_zone":"az","event_ti
 
 /// A config in a temp folder with a small line cap and no default mapping.
 fn strict_catalog(dir: &std::path::Path) -> Catalog {
-    std::fs::write(
-        dir.join("m.json"),
+    catalog_in(
+        dir,
         r#"{"custom_source_events":{"source_name":"strict","matched_field":"$.kind",
             "ocsf_mapping":{"net":{"schema":"network_activity","schema_mapping":{
               "metadata":{"product":{"name":"P","vendor_name":"V"}},"time":"$.t","activity_id":6,"severity_id":1,
               "src_endpoint":{"ip":"$.src"},"dst_endpoint":{"ip":"$.dst","port":"$.port"}}}},
             "ignore":["heartbeat"]}}"#,
+        r#"{"name":"strict","mapping_file":"m.json","limits":{"max_line_bytes":300}}"#,
     )
-    .unwrap();
-    std::fs::write(
-        dir.join("sources.json"),
-        r#"{"sources":[{"name":"strict","mapping_file":"m.json","limits":{"max_line_bytes":300}}]}"#,
-    )
-    .unwrap();
-    Catalog::load(&dir.join("sources.json")).unwrap()
 }
 
 #[test]

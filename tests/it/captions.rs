@@ -8,8 +8,8 @@ use ocsf_transform::engine::Batch;
 use super::support::*;
 
 fn catalog(dir: &std::path::Path) -> Catalog {
-    std::fs::write(
-        dir.join("m.json"),
+    catalog_in(
+        dir,
         r#"{"custom_source_events":{"source_name":"fw","matched_field":"$.kind",
             "ocsf_mapping":{"flow":{"schema":"network_activity","schema_mapping":{
               "metadata":{"product":{"name":"P","vendor_name":"V"}},"time":"$.t","activity_id":6,"severity_id":1,
@@ -17,14 +17,8 @@ fn catalog(dir: &std::path::Path) -> Catalog {
               "action_id":{"enum":{"evaluate":"$.act","values":{"allowed":1,"blocked":2},"other":99}},
               "action":"$.act",
               "connection_info":{"direction_id":"$.dir_id","direction":"$.dir"}}}}}}"#,
+        r#"{"name":"fw","mapping_file":"m.json"}"#,
     )
-    .unwrap();
-    std::fs::write(
-        dir.join("sources.json"),
-        r#"{"sources":[{"name":"fw","mapping_file":"m.json"}]}"#,
-    )
-    .unwrap();
-    Catalog::load(&dir.join("sources.json")).unwrap()
 }
 
 #[test]

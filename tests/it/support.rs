@@ -116,3 +116,15 @@ pub fn dead_letters(output: &BatchOutput) -> Vec<serde_json::Value> {
         })
         .unwrap_or_default()
 }
+
+/// A config in `dir` of one source, `sources_entry` (its `mapping_file` is `m.json`), with
+/// `mapping` as that file.
+pub fn catalog_in(dir: &Path, mapping: &str, sources_entry: &str) -> Catalog {
+    std::fs::write(dir.join("m.json"), mapping).unwrap();
+    std::fs::write(
+        dir.join("sources.json"),
+        format!(r#"{{"sources":[{sources_entry}]}}"#),
+    )
+    .unwrap();
+    Catalog::load(&dir.join("sources.json")).unwrap()
+}
