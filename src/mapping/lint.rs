@@ -210,13 +210,11 @@ pub(super) fn lint_root(
         ("severity", "severity_id", int("severity_id")),
         ("activity_name", "activity_id", activity),
     ] {
-        let (Some(v), Some(id)) = (tmpl.get(caption_of), id) else {
+        // For 99 (Other) the source's own word is the caption.
+        let (Some(v), Some(id)) = (tmpl.get(caption_of), id.filter(|&i| i != 99)) else {
             continue;
         };
         let caption = class.attributes[id_name].enum_caption(id).unwrap_or("?");
-        if id == 99 {
-            continue;
-        }
         let at = format!("{ptr}/{caption_of}");
         match v {
             Value::String(p) if is_path(p) => ctx.diag(
