@@ -12,15 +12,21 @@ use arrow::compute::take;
 use arrow::datatypes::DataType;
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet::file::properties::{
+    EnabledStatistics, WriterProperties, WriterPropertiesBuilder, WriterVersion,
+};
 use parquet::schema::types::ColumnPath;
 
 pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 pub fn writer_properties() -> WriterProperties {
+    properties_builder().build()
+}
+
+fn properties_builder() -> WriterPropertiesBuilder {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).expect("valid zstd level"),
@@ -32,7 +38,58 @@ pub fn writer_properties() -> WriterProperties {
         .set_column_dictionary_enabled(uid_column(), false)
         .set_column_statistics_enabled(uid_column(), EnabledStatistics::None)
         .set_created_by(concat!("ocsf-transform ", env!("CARGO_PKG_VERSION")).to_string())
-        .build()
+}
+
+/// The writer properties for one object: those of [`writer_properties`], except that a column
+/// chunk which holds no value at all is stored uncompressed. Such a chunk is a few bytes of
+/// definition levels with nothing for zstd to gain, and a fixed schema is mostly such columns
+/// in any one object (the union of everything a source can produce). The parquet crate makes
+/// a zstd compressor and decompressor for every compressed column chunk it writes, which costs
+/// more than the chunk's bytes.
+fn object_properties(
+    schema: &arrow::datatypes::Schema,
+    batches: &[RecordBatch],
+) -> Result<WriterProperties, parquet::errors::ParquetError> {
+    let descr = ArrowSchemaConverter::new().convert(schema)?;
+    let mut empty = vec![true; descr.num_columns()];
+    for b in batches {
+        let mut leaf = 0;
+        for c in b.columns() {
+            mark_values(c.as_ref(), &mut empty, &mut leaf);
+        }
+        debug_assert_eq!(leaf, empty.len(), "arrow leaves and parquet columns agree");
+    }
+    let mut props = properties_builder();
+    for (i, _) in empty.iter().enumerate().filter(|(_, e)| **e) {
+        props =
+            props.set_column_compression(descr.column(i).path().clone(), Compression::UNCOMPRESSED);
+    }
+    Ok(props.build())
+}
+
+/// Walk `array` in the order the parquet schema lists its leaf columns (depth first, a list
+/// through its items, a map through its keys then values), and clear `empty` for each leaf
+/// that holds a value.
+fn mark_values(array: &dyn Array, empty: &mut [bool], leaf: &mut usize) {
+    match array.data_type() {
+        DataType::Struct(_) => {
+            for c in array.as_struct().columns() {
+                mark_values(c.as_ref(), empty, leaf);
+            }
+        }
+        DataType::List(_) => mark_values(array.as_list::<i32>().values().as_ref(), empty, leaf),
+        DataType::Map(..) => {
+            let m = array.as_map();
+            mark_values(m.keys().as_ref(), empty, leaf);
+            mark_values(m.values().as_ref(), empty, leaf);
+        }
+        _ => {
+            if let Some(e) = empty.get_mut(*leaf) {
+                *e &= array.null_count() == array.len();
+            }
+            *leaf += 1;
+        }
+    }
 }
 
 fn uid_column() -> ColumnPath {
@@ -144,7 +201,8 @@ pub fn encode(
     batches: &[RecordBatch],
 ) -> Result<Vec<u8>, parquet::errors::ParquetError> {
     let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(writer_properties()))?;
+    let props = object_properties(&schema, batches)?;
+    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props))?;
     for b in batches {
         w.write(b)?;
     }
@@ -156,7 +214,7 @@ pub fn encode(
 mod tests {
     use super::*;
     use arrow::array::{StringArray, StructArray};
-    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::datatypes::{DataType, Field, Fields, Schema};
 
     #[test]
     fn lists_maps_and_structs_take_the_rows_arrow_take_does() {
@@ -225,6 +283,72 @@ mod tests {
             let arrows = take(c.as_ref(), &idx, None).unwrap();
             assert_eq!(ours.to_data(), arrows.to_data(), "{}", c.data_type());
         }
+    }
+
+    #[test]
+    fn only_column_chunks_without_values_are_stored_uncompressed() {
+        use arrow::array::{ListBuilder, StringBuilder};
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let n = 50;
+        let time = Int64Array::from_iter_values(0..n);
+        let full = StringArray::from_iter_values((0..n).map(|i| format!("v{i}")));
+        let none = StringArray::from(vec![None::<&str>; n as usize]);
+        // The last row only: a value in one batch of two still makes the chunk compressed.
+        let late = StringArray::from_iter((0..n).map(|i| (i == n - 1).then_some("x")));
+        let mut tags = ListBuilder::new(StringBuilder::new());
+        for _ in 0..n {
+            tags.append_null();
+        }
+        let inner = Fields::from(vec![
+            Field::new("full", DataType::Utf8, true),
+            Field::new("none", DataType::Utf8, true),
+        ]);
+        let actor = StructArray::new(
+            inner.clone(),
+            vec![Arc::new(full) as ArrayRef, Arc::new(none.clone())],
+            None,
+        );
+        let tags = tags.finish();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("time", DataType::Int64, true),
+            Field::new("actor", DataType::Struct(inner), true),
+            Field::new("tags", tags.data_type().clone(), true),
+            Field::new("late", DataType::Utf8, true),
+        ]));
+        let first = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(time.clone()),
+                Arc::new(actor.clone()),
+                Arc::new(tags.clone()),
+                Arc::new(none),
+            ],
+        )
+        .unwrap();
+        let second = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(time), Arc::new(actor), Arc::new(tags), Arc::new(late)],
+        )
+        .unwrap();
+        let body = encode(schema, &[first, second]).unwrap();
+        let reader = SerializedFileReader::new(bytes::Bytes::from(body)).unwrap();
+        let rg = reader.metadata().row_group(0);
+        let codecs: Vec<(String, Compression)> = rg
+            .columns()
+            .iter()
+            .map(|c| (c.column_path().string(), c.compression()))
+            .collect();
+        let zstd = writer_properties().compression(&ColumnPath::from("time"));
+        assert_eq!(
+            codecs,
+            vec![
+                ("time".to_string(), zstd),
+                ("actor.full".to_string(), zstd),
+                ("actor.none".to_string(), Compression::UNCOMPRESSED),
+                ("tags.list.item".to_string(), Compression::UNCOMPRESSED),
+                ("late".to_string(), zstd),
+            ]
+        );
     }
 
     #[test]
