@@ -41,8 +41,8 @@ fn properties_builder() -> WriterPropertiesBuilder {
 }
 
 /// The writer properties for one object: those of [`writer_properties`], except that a column
-/// chunk which holds no value at all is stored uncompressed. Such a chunk is a few bytes of
-/// definition levels with nothing for zstd to gain, and a fixed schema is mostly such columns
+/// chunk which holds no value at all is stored uncompressed and without a dictionary. Such a
+/// chunk is a few bytes of definition levels with nothing for zstd to gain, and a fixed schema is mostly such columns
 /// in any one object (the union of everything a source can produce). The parquet crate makes
 /// a zstd compressor and decompressor for every compressed column chunk it writes, which costs
 /// more than the chunk's bytes.
@@ -61,8 +61,10 @@ fn object_properties(
     }
     let mut props = properties_builder();
     for (i, _) in empty.iter().enumerate().filter(|(_, e)| **e) {
-        props =
-            props.set_column_compression(descr.column(i).path().clone(), Compression::UNCOMPRESSED);
+        let path = descr.column(i).path().clone();
+        props = props
+            .set_column_compression(path.clone(), Compression::UNCOMPRESSED)
+            .set_column_dictionary_enabled(path, false);
     }
     Ok(props.build())
 }
@@ -327,7 +329,12 @@ mod tests {
         .unwrap();
         let second = RecordBatch::try_new(
             schema.clone(),
-            vec![Arc::new(time), Arc::new(actor), Arc::new(tags), Arc::new(late)],
+            vec![
+                Arc::new(time),
+                Arc::new(actor),
+                Arc::new(tags),
+                Arc::new(late),
+            ],
         )
         .unwrap();
         let body = encode(schema, &[first, second]).unwrap();
