@@ -9,7 +9,7 @@ use arrow::array::{
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::compute::take;
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
@@ -193,7 +193,43 @@ fn take_rows(array: &dyn Array, idx: &UInt32Array) -> Result<ArrayRef, ArrowErro
                 *sorted,
             )?))
         }
+        _ if idx.len() == array.len() && all_the_same(array) => Ok(array.slice(0, array.len())),
         _ => take(array, idx, None),
+    }
+}
+
+/// Whether every row of a leaf array holds the same value, or every row is null: any order of
+/// its rows is then the array itself. Constant columns are common in OCSF (class, category,
+/// product, version), and recognising them spares a copy of each in the sort.
+fn all_the_same(array: &dyn Array) -> bool {
+    fn same<T: PartialEq>(mut values: impl Iterator<Item = T>) -> bool {
+        match values.next() {
+            Some(first) => values.all(|v| v == first),
+            None => true,
+        }
+    }
+    if array.null_count() == array.len() {
+        return true;
+    }
+    if array.null_count() > 0 {
+        return false;
+    }
+    match array.data_type() {
+        DataType::Utf8 => same(array.as_string::<i32>().iter()),
+        DataType::Int32 => same(array.as_primitive::<Int32Type>().values().iter()),
+        DataType::Int64 => same(array.as_primitive::<Int64Type>().values().iter()),
+        DataType::Float64 => same(
+            array
+                .as_primitive::<Float64Type>()
+                .values()
+                .iter()
+                .map(|f| f.to_bits()),
+        ),
+        DataType::Boolean => {
+            let trues = array.as_boolean().true_count();
+            trues == 0 || trues == array.len()
+        }
+        _ => false,
     }
 }
 
@@ -277,6 +313,27 @@ mod tests {
             Arc::new(list.finish()),
             Arc::new(map.finish()),
             Arc::new(st.finish()),
+            // Constant, all null, and nearly constant (a sort must move the odd row).
+            Arc::new(StringArray::from(vec!["Network Activity"; 40])),
+            Arc::new(StringArray::from(vec![None::<&str>; 40])),
+            Arc::new(StringArray::from_iter(
+                (0..40).map(|i| (i != 9).then_some("x")),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                (0..40).map(|i| if i == 3 { "y" } else { "x" }),
+            )),
+            Arc::new(Int64Array::from(vec![4001; 40])),
+            Arc::new(Int64Array::from_iter_values(
+                (0..40).map(|i| i64::from(i == 20)),
+            )),
+            Arc::new(arrow::array::Float64Array::from(vec![f64::NAN; 40])),
+            Arc::new(arrow::array::Float64Array::from_iter_values(
+                (0..40).map(|i| if i == 5 { -0.0 } else { 0.0 }),
+            )),
+            Arc::new(arrow::array::BooleanArray::from(vec![true; 40])),
+            Arc::new(arrow::array::BooleanArray::from_iter(
+                (0..40).map(|i| Some(i % 2 == 0)),
+            )),
         ];
         // A shuffled order that repeats some rows and leaves others out.
         let idx = UInt32Array::from_iter_values((0..40u32).map(|i| (i * 17 + 5) % 37));
