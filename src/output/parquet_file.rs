@@ -40,56 +40,75 @@ fn properties_builder() -> WriterPropertiesBuilder {
         .set_created_by(concat!("ocsf-transform ", env!("CARGO_PKG_VERSION")).to_string())
 }
 
-/// The writer properties for one object: those of [`writer_properties`], except that a column
-/// chunk which holds no value at all is stored uncompressed and without a dictionary. Such a
-/// chunk is a few bytes of definition levels with nothing for zstd to gain, and a fixed schema is mostly such columns
-/// in any one object (the union of everything a source can produce). The parquet crate makes
-/// a zstd compressor and decompressor for every compressed column chunk it writes, which costs
-/// more than the chunk's bytes.
+/// The writer properties for one object: those of [`writer_properties`], with two changes by
+/// column chunk.
+/// - A chunk which holds no value at all is stored uncompressed and without a dictionary. It
+///   is a few bytes of definition levels with nothing for zstd to gain, and a fixed schema is
+///   mostly such columns in any one object (the union of everything a source can produce).
+///   The parquet crate makes a zstd compressor and decompressor for every compressed chunk it
+///   writes, which costs more than such a chunk's bytes.
+/// - The keys and values of a map (`unmapped`) get no min/max statistics: they mix every
+///   field the map holds, so their bounds prune nothing, and computing them compares every
+///   string twice.
 fn object_properties(
     schema: &arrow::datatypes::Schema,
     batches: &[RecordBatch],
 ) -> Result<WriterProperties, parquet::errors::ParquetError> {
     let descr = ArrowSchemaConverter::new().convert(schema)?;
-    let mut empty = vec![true; descr.num_columns()];
+    let mut leaves = vec![Leaf::default(); descr.num_columns()];
     for b in batches {
-        let mut leaf = 0;
+        let mut at = 0;
         for c in b.columns() {
-            mark_values(c.as_ref(), &mut empty, &mut leaf);
+            mark_leaves(c.as_ref(), false, &mut leaves, &mut at);
         }
-        debug_assert_eq!(leaf, empty.len(), "arrow leaves and parquet columns agree");
+        debug_assert_eq!(at, leaves.len(), "arrow leaves and parquet columns agree");
     }
     let mut props = properties_builder();
-    for (i, _) in empty.iter().enumerate().filter(|(_, e)| **e) {
-        let path = descr.column(i).path().clone();
-        props = props
-            .set_column_compression(path.clone(), Compression::UNCOMPRESSED)
-            .set_column_dictionary_enabled(path, false);
+    for (i, leaf) in leaves.iter().enumerate() {
+        let column = descr.column(i);
+        let path = column.path();
+        if !leaf.has_value {
+            props = props
+                .set_column_compression(path.clone(), Compression::UNCOMPRESSED)
+                .set_column_dictionary_enabled(path.clone(), false);
+        } else if leaf.in_map {
+            props = props.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
+        }
     }
     Ok(props.build())
 }
 
+/// What one object's batches hold in a leaf column.
+#[derive(Clone, Copy, Default)]
+struct Leaf {
+    has_value: bool,
+    in_map: bool,
+}
+
 /// Walk `array` in the order the parquet schema lists its leaf columns (depth first, a list
-/// through its items, a map through its keys then values), and clear `empty` for each leaf
-/// that holds a value.
-fn mark_values(array: &dyn Array, empty: &mut [bool], leaf: &mut usize) {
+/// through its items, a map through its keys then values), and note for each leaf whether it
+/// holds a value and whether it lies in a map.
+fn mark_leaves(array: &dyn Array, in_map: bool, leaves: &mut [Leaf], at: &mut usize) {
     match array.data_type() {
         DataType::Struct(_) => {
             for c in array.as_struct().columns() {
-                mark_values(c.as_ref(), empty, leaf);
+                mark_leaves(c.as_ref(), in_map, leaves, at);
             }
         }
-        DataType::List(_) => mark_values(array.as_list::<i32>().values().as_ref(), empty, leaf),
+        DataType::List(_) => {
+            mark_leaves(array.as_list::<i32>().values().as_ref(), in_map, leaves, at)
+        }
         DataType::Map(..) => {
             let m = array.as_map();
-            mark_values(m.keys().as_ref(), empty, leaf);
-            mark_values(m.values().as_ref(), empty, leaf);
+            mark_leaves(m.keys().as_ref(), true, leaves, at);
+            mark_leaves(m.values().as_ref(), true, leaves, at);
         }
         _ => {
-            if let Some(e) = empty.get_mut(*leaf) {
-                *e &= array.null_count() == array.len();
+            if let Some(l) = leaves.get_mut(*at) {
+                l.has_value |= array.null_count() < array.len();
+                l.in_map = in_map;
             }
-            *leaf += 1;
+            *at += 1;
         }
     }
 }
@@ -345,8 +364,8 @@ mod tests {
     }
 
     #[test]
-    fn only_column_chunks_without_values_are_stored_uncompressed() {
-        use arrow::array::{ListBuilder, StringBuilder};
+    fn column_chunks_are_compressed_and_counted_by_what_they_hold() {
+        use arrow::array::{ListBuilder, MapBuilder, MapFieldNames, StringBuilder};
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let n = 50;
         let time = Int64Array::from_iter_values(0..n);
@@ -358,6 +377,26 @@ mod tests {
         for _ in 0..n {
             tags.append_null();
         }
+        let tags = tags.finish();
+        let map = |entries: bool| {
+            let names = MapFieldNames {
+                entry: "key_value".into(),
+                key: "key".into(),
+                value: "value".into(),
+            };
+            let mut m = MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new())
+                .with_values_field(Field::new("value", DataType::Utf8, true));
+            for i in 0..n {
+                if entries && i % 2 == 0 {
+                    m.keys().append_value("alert.signature");
+                    m.values().append_value(format!("sig {i}"));
+                    m.append(true).unwrap();
+                } else {
+                    m.append(false).unwrap();
+                }
+            }
+            Arc::new(m.finish()) as ArrayRef
+        };
         let inner = Fields::from(vec![
             Field::new("full", DataType::Utf8, true),
             Field::new("none", DataType::Utf8, true),
@@ -367,12 +406,14 @@ mod tests {
             vec![Arc::new(full) as ArrayRef, Arc::new(none.clone())],
             None,
         );
-        let tags = tags.finish();
+        let map_type = crate::output::arrow_schema::map_type();
         let schema = Arc::new(Schema::new(vec![
             Field::new("time", DataType::Int64, true),
             Field::new("actor", DataType::Struct(inner), true),
             Field::new("tags", tags.data_type().clone(), true),
             Field::new("late", DataType::Utf8, true),
+            Field::new("unmapped", map_type.clone(), true),
+            Field::new("extra", map_type, true),
         ]));
         let first = RecordBatch::try_new(
             schema.clone(),
@@ -381,6 +422,8 @@ mod tests {
                 Arc::new(actor.clone()),
                 Arc::new(tags.clone()),
                 Arc::new(none),
+                map(true),
+                map(false),
             ],
         )
         .unwrap();
@@ -391,28 +434,41 @@ mod tests {
                 Arc::new(actor),
                 Arc::new(tags),
                 Arc::new(late),
+                map(false),
+                map(false),
             ],
         )
         .unwrap();
         let body = encode(schema, &[first, second]).unwrap();
         let reader = SerializedFileReader::new(bytes::Bytes::from(body)).unwrap();
         let rg = reader.metadata().row_group(0);
-        let codecs: Vec<(String, Compression)> = rg
+        let chunks: Vec<(String, Compression, bool)> = rg
             .columns()
             .iter()
-            .map(|c| (c.column_path().string(), c.compression()))
+            .map(|c| {
+                let path = c.column_path().string();
+                (path, c.compression(), c.statistics().is_some())
+            })
             .collect();
         let zstd = writer_properties().compression(&ColumnPath::from("time"));
-        assert_eq!(
-            codecs,
-            vec![
-                ("time".to_string(), zstd),
-                ("actor.full".to_string(), zstd),
-                ("actor.none".to_string(), Compression::UNCOMPRESSED),
-                ("tags.list.item".to_string(), Compression::UNCOMPRESSED),
-                ("late".to_string(), zstd),
-            ]
-        );
+        let plain = Compression::UNCOMPRESSED;
+        let expected = [
+            ("time", zstd, true),
+            ("actor.full", zstd, true),
+            ("actor.none", plain, true),
+            ("tags.list.item", plain, true),
+            ("late", zstd, true),
+            // A map's keys and values have no statistics, unless they hold nothing.
+            ("unmapped.key_value.key", zstd, false),
+            ("unmapped.key_value.value", zstd, false),
+            ("extra.key_value.key", plain, true),
+            ("extra.key_value.value", plain, true),
+        ];
+        let expected: Vec<_> = expected
+            .into_iter()
+            .map(|(p, c, s)| (p.to_string(), c, s))
+            .collect();
+        assert_eq!(chunks, expected);
     }
 
     #[test]
