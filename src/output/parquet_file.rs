@@ -19,7 +19,19 @@ use parquet::file::properties::{
 };
 use parquet::schema::types::ColumnPath;
 
+/// Security Lake's limit for a page before compression.
 pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
+/// The size at which the writer is asked to cut a data page. The parquet crate's limit is
+/// best effort: it adds values in runs, each sized to the whole limit, and checks the limit
+/// after each run, so a page can reach twice the limit, plus the 4-byte length of each string
+/// (at most [`PAGE_ROWS`] rows a page) and the levels. 384 KiB keeps that within 1 MiB, unless a
+/// single value is larger than what is left.
+const PAGE_CUT_BYTES: usize = 384 * 1024;
+/// Rows a data page holds at most (the crate's default, set here because the limit above
+/// counts on it).
+const PAGE_ROWS: usize = 20_000;
+/// The same for a dictionary page, which the crate keeps to its limit but for one value.
+const DICTIONARY_CUT_BYTES: usize = 768 * 1024;
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 pub fn writer_properties() -> WriterProperties {
@@ -31,7 +43,9 @@ fn properties_builder() -> WriterPropertiesBuilder {
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).expect("valid zstd level"),
         ))
-        .set_data_page_size_limit(MAX_PAGE_BYTES)
+        .set_data_page_size_limit(PAGE_CUT_BYTES)
+        .set_dictionary_page_size_limit(DICTIONARY_CUT_BYTES)
+        .set_data_page_row_count_limit(PAGE_ROWS)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_writer_version(WriterVersion::PARQUET_1_0)
         // Unique per row: a dictionary and min/max statistics would only cost time and bytes.
@@ -469,6 +483,71 @@ mod tests {
             .map(|(p, c, s)| (p.to_string(), c, s))
             .collect();
         assert_eq!(chunks, expected);
+    }
+
+    #[test]
+    fn every_page_stays_within_a_megabyte() {
+        use arrow::array::{ListBuilder, StringBuilder};
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        // Several megabytes of distinct text per column (a dictionary gives up on it), over
+        // more rows than the writer takes at once, in values from a few bytes to 40 KB.
+        let n = 45_000usize;
+        let text = |i: usize| {
+            let len = match i % 100 {
+                0 => 40_000,
+                1..=9 => 2_000,
+                _ => 20 + i % 300,
+            };
+            let mut s = format!("{i:08}:");
+            while s.len() < len {
+                s.push_str("C:\\Windows\\System32\\cmd.exe /c ");
+            }
+            s
+        };
+        let full = StringArray::from_iter_values((0..n).map(text));
+        let gaps = StringArray::from_iter((0..n).map(|i| (i % 7 != 0).then(|| text(i + 1))));
+        let mut items = ListBuilder::new(StringBuilder::new());
+        for i in 0..n {
+            for j in 0..i % 3 {
+                items.values().append_value(text(i * 3 + j));
+            }
+            items.append(i % 5 != 0);
+        }
+        let items = items.finish();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("time", DataType::Int64, true),
+            Field::new("full", DataType::Utf8, true),
+            Field::new("gaps", DataType::Utf8, true),
+            Field::new("items", items.data_type().clone(), true),
+        ]));
+        let time = Int64Array::from_iter_values(0..n as i64);
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(time),
+                Arc::new(full),
+                Arc::new(gaps),
+                Arc::new(items),
+            ],
+        )
+        .unwrap();
+        let body = encode(schema, &[batch]).unwrap();
+        let reader = SerializedFileReader::new(bytes::Bytes::from(body)).unwrap();
+        let rg = reader.get_row_group(0).unwrap();
+        for c in 0..rg.num_columns() {
+            let mut pages = rg.get_column_page_reader(c).unwrap();
+            let mut count = 0;
+            while let Some(page) = pages.get_next_page().unwrap() {
+                // The page's body before compression: levels and values.
+                let len = page.buffer().len();
+                let kind = page.page_type();
+                assert!(len <= MAX_PAGE_BYTES, "column {c}: {kind:?} of {len} bytes");
+                count += 1;
+            }
+            if c > 0 {
+                assert!(count > 8, "column {c} spans many pages, not {count}");
+            }
+        }
     }
 
     #[test]
