@@ -197,6 +197,19 @@ def main():
                 ck.err(rel, f"missing hive partition {key}=")
         pf = pq.ParquetFile(path)
         md = pf.metadata
+        # Standard 3-level lists (`<name>.list.element`) and maps (`<name>.key_value.key`):
+        # each repetition level of a leaf is one of them, never a legacy 2-level form.
+        for c in range(md.num_columns):
+            col = md.schema.column(c)
+            parts = col.path.split(".")
+            levels = sum(
+                1
+                for i, p in enumerate(parts[:-1])
+                if (p == "list" and parts[i + 1] == "element")
+                or (p == "key_value" and parts[i + 1] in ("key", "value"))
+            )
+            if levels != col.max_repetition_level:
+                ck.err(rel, f"column {col.path}: not a standard 3-level list or map")
         for rg in range(md.num_row_groups):
             for c in range(md.num_columns):
                 chunk = md.row_group(rg).column(c)
