@@ -182,6 +182,7 @@ def main():
                 files.append(os.path.join(d, f))
     files.sort()
     per_class = {}
+    schemas = {}
     total = 0
     for path in files:
         rel = os.path.relpath(path, args.lake)
@@ -197,6 +198,12 @@ def main():
                 ck.err(rel, f"missing hive partition {key}=")
         pf = pq.ParquetFile(path)
         md = pf.metadata
+        # One fixed schema per (source, class): every object under a class's location has the
+        # schema of the first one seen there.
+        location = os.sep.join(parts[: len(parts) - 4])
+        first = schemas.setdefault(location, (rel, md.schema))
+        if not md.schema.equals(first[1]):
+            ck.err(rel, f"schema differs from that of {first[0]}")
         # Standard 3-level lists (`<name>.list.element`) and maps (`<name>.key_value.key`):
         # each repetition level of a leaf is one of them, never a legacy 2-level form.
         for c in range(md.num_columns):
