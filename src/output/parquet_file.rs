@@ -1,4 +1,4 @@
-//! Parquet encoding as Security Lake wants it: zstd, data pages ≤ 1 MB, rows sorted by `time`.
+//! Parquet encoding as Security Lake wants it: zstd, pages ≤ 1 MB, rows sorted by `time`.
 //! zstd runs at level 1 (the parquet crate's default): in `ocsf-bench` its objects are within
 //! 2 % of level 3's size, and end to end is 3–5 % faster.
 
