@@ -246,7 +246,7 @@ fn partition_rule(
     };
     Ok(match v {
         None => PartitionRule::Default,
-        Some(PartitionValue::Fixed(s)) if s.starts_with("$.") => {
+        Some(PartitionValue::Fixed(s)) if crate::mapping::is_path(s) => {
             PartitionRule::Path(CompiledPath::parse(s).map_err(|e| err(format!("{what}: {e}")))?)
         }
         Some(PartitionValue::Fixed(s)) => PartitionRule::Fixed(s.clone()),

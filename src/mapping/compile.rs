@@ -220,6 +220,12 @@ pub fn compile(
         {
             tmpl.insert("time".into(), Value::String(ts.field.clone()));
         }
+        add_implied_profiles(
+            &mut ctx,
+            class,
+            &mut tmpl,
+            &format!("{base}/schema_mapping"),
+        );
         let profiles = literal_profiles(&tmpl);
         let mut shape = root_shape(schema, class);
         let members = walk_struct(
@@ -347,9 +353,68 @@ fn deep_merge_missing(into: &mut Map<String, Value>, from: &Map<String, Value>) 
     }
 }
 
+/// A class attribute that belongs to a profile (`cloud`, `action_id` of `security_control`)
+/// is valid OCSF only with that profile in `metadata.profiles`. When the entry maps such an
+/// attribute and gives `metadata.profiles` as a literal, or not at all, the profile is added to
+/// it, with a warning; a profile list read from a `$.` path stays as it is, and `check` reports
+/// the missing profile as an error. `datetime` attributes are left to the lint, as there.
+fn add_implied_profiles(
+    ctx: &mut Ctx,
+    class: &crate::ocsf::Class,
+    tmpl: &mut Map<String, Value>,
+    ptr: &str,
+) {
+    if tmpl.get("metadata").is_some_and(|m| !m.is_object()) {
+        return;
+    }
+    let listed = match tmpl.get("metadata").and_then(|m| m.get("profiles")) {
+        None => Vec::new(),
+        Some(_) => match literal_profiles(tmpl) {
+            Some(l) => l,
+            None => return,
+        },
+    };
+    let mut added: Vec<(String, String)> = Vec::new();
+    for k in tmpl.keys() {
+        let Some(ps) = class.attributes.get(k).and_then(|a| a.profiles.as_ref()) else {
+            continue;
+        };
+        let have = |p: &String| listed.contains(p) || added.iter().any(|(_, a)| a == p);
+        if ps.iter().any(have) || ps.iter().any(|p| p == "datetime") {
+            continue;
+        }
+        if let Some(p) = ps.iter().find(|p| class.profiles.contains(p)) {
+            added.push((k.clone(), p.clone()));
+        }
+    }
+    if added.is_empty() {
+        return;
+    }
+    for (k, p) in &added {
+        ctx.diag(
+            Level::Warning,
+            &format!("{ptr}/{}", ptr_token(k)),
+            format!(
+                "`{k}` belongs to profile {p}, which `metadata.profiles` does not list: it is added"
+            ),
+        );
+    }
+    let list = listed
+        .into_iter()
+        .chain(added.into_iter().map(|(_, p)| p))
+        .map(Value::String)
+        .collect();
+    let meta = tmpl
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(m) = meta {
+        m.insert("profiles".into(), Value::Array(list));
+    }
+}
+
 fn literal_profiles(tmpl: &Map<String, Value>) -> Option<Vec<String>> {
     match tmpl.get("metadata")?.get("profiles")? {
-        Value::String(s) if !s.starts_with("$.") => {
+        Value::String(s) if !is_path(s) => {
             Some(s.split(',').map(|p| p.trim().to_string()).collect())
         }
         Value::Array(a) => Some(
@@ -510,8 +575,10 @@ fn collect_unmapped(
 }
 
 /// Whether a mapping string is a JSONPath (else it is a literal).
-pub(super) fn is_path(s: &str) -> bool {
-    s.starts_with("$.") || s == "$"
+/// Whether a mapping string is a JSONPath: `$.a.b`, or `$['a-b']` for a name that is not
+/// letters, digits and `_`; anything else is a literal.
+pub(crate) fn is_path(s: &str) -> bool {
+    s.starts_with("$.") || s.starts_with("$[") || s == "$"
 }
 
 fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {

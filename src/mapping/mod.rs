@@ -13,6 +13,7 @@ pub mod time;
 pub mod value;
 
 pub use apply::{DeadReason, MapOutcome, MappedRecord, Warnings};
+pub(crate) use compile::is_path;
 pub use compile::{CompiledClass, CompiledMapping, compile};
 pub use diagnostics::{Diagnostic, Level};
 pub use shape::{Shape, StructShape};

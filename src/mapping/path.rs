@@ -30,7 +30,15 @@ pub(crate) enum Seg {
 
 impl CompiledPath {
     pub fn parse(text: &str) -> Result<CompiledPath, String> {
-        let query = JsonPath::parse(text).map_err(|e| format!("invalid JSONPath `{text}`: {e}"))?;
+        let query = JsonPath::parse(text).map_err(|e| {
+            let hint = if text.contains(['-', ' ', ':', '@']) {
+                "; a name with characters other than letters, digits and `_` goes in brackets, \
+                 e.g. `$['log-status']`"
+            } else {
+                ""
+            };
+            format!("invalid JSONPath `{text}`: {e}{hint}")
+        })?;
         if let Some(rest) = text.strip_prefix("$.UserDefined.") {
             let primary = CompiledPath {
                 text: text.to_string(),
@@ -157,6 +165,16 @@ mod tests {
         let bump = Bump::new();
         p.eval(Node::from_value(&bump, v), &bump)
             .map(|n| n.to_value())
+    }
+
+    #[test]
+    fn a_name_with_a_hyphen_is_read_in_brackets() {
+        let err = CompiledPath::parse("$.log-status").unwrap_err();
+        assert!(err.contains("`$['log-status']`"), "{err}");
+        let p = CompiledPath::parse("$['log-status']").unwrap();
+        assert!(p.direct_segments().is_some());
+        assert_eq!(eval(&p, &json!({"log-status": "OK"})), Some(json!("OK")));
+        assert!(crate::mapping::is_path("$['log-status']") && !crate::mapping::is_path("$ 5"));
     }
 
     #[test]

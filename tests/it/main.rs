@@ -11,3 +11,4 @@ mod s3;
 mod samples;
 mod snapshots;
 mod support;
+mod text_formats;

@@ -1,0 +1,180 @@
+//! Text formats users describe in the sources config: delimited lines (VPC Flow Logs, with a
+//! header line in each input) and lines matched by a regex with named captures. Each runs
+//! through a mapping to Network Activity, is written to Parquet and checked against OCSF.
+
+use ocsf_transform::catalog::Catalog;
+use ocsf_transform::engine::{Batch, BatchOutput};
+use serde_json::{Value, json};
+
+use super::support::*;
+
+/// Run `inputs` (name, text) through `source`; the OCSF JSON of every written record, and the
+/// output after it is written to a lake that passes the OCSF check.
+fn transform(
+    catalog: &Catalog,
+    source: &str,
+    inputs: &[(&str, &str)],
+) -> (Vec<Value>, BatchOutput) {
+    let src = catalog.source(source).unwrap();
+    let mut batch = Batch::new(src, "text", defaults()).with_preview(100);
+    for (name, text) in inputs {
+        batch.add_input(name, None, text.as_bytes()).unwrap();
+    }
+    // The preview lists dead letters too, in input order; the records are the rest.
+    let records: Vec<Value> = batch
+        .preview()
+        .0
+        .iter()
+        .filter(|r| r.get("dead_letter").is_none())
+        .cloned()
+        .collect();
+    let out = batch.finish().unwrap();
+    let s = &out.stats;
+    assert_eq!(s.events_in, s.written() + s.dead() + s.ignored, "{s:?}");
+    let lake = tempfile::tempdir().unwrap();
+    write(lake.path(), &out);
+    let summary = ocsf_check(lake.path());
+    assert_eq!(summary["rows"].as_u64().unwrap(), s.written());
+    (records, out)
+}
+
+const VPC_MAPPING: &str = r#"{"custom_source_events":{"source_name":"vpc","matched_field":"$.version",
+  "ocsf_mapping":{"2":{"schema":"network_activity","schema_mapping":{
+    "metadata":{"product":{"name":"VPC Flow Logs","vendor_name":"AWS"}},
+    "time":"$.start","start_time":"$.start","end_time":"$.end",
+    "activity_id":6,"severity_id":1,
+    "cloud":{"provider":"AWS","account":{"uid":"$['account-id']"}},
+    "src_endpoint":{"ip":"$.srcaddr","port":"$.srcport","interface_uid":"$['interface-id']"},
+    "dst_endpoint":{"ip":"$.dstaddr","port":"$.dstport"},
+    "connection_info":{"protocol_num":"$.protocol"},
+    "traffic":{"packets":"$.packets","bytes":"$.bytes"},
+    "action_id":{"enum":{"evaluate":"$.action","values":{"ACCEPT":1,"REJECT":2},"other":99}},
+    "status_detail":"$['log-status']"}}}}}"#;
+
+#[test]
+fn delimited_lines_take_their_names_from_each_inputs_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_in(
+        dir.path(),
+        VPC_MAPPING,
+        r##"{"name":"vpc","mapping_file":"m.json","format":{"type":"delimited","delimiter":"space","header":true,"comment":"#"}}"##,
+    );
+    // The default VPC Flow Logs fields, then a custom order in a second file: each input's
+    // own header names its columns.
+    let first = "\
+version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+# a comment line
+2 111122223333 eni-0a1b 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1709632800 1709632860 ACCEPT OK
+2 111122223333 eni-0a1b 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1709632900 1709632960 REJECT OK
+2 111122223333 eni-0a1b - - - - - - - 1709633000 1709633060 - NODATA
+";
+    let second = "\
+srcaddr dstaddr version account-id start end action log-status srcport dstport protocol packets bytes interface-id
+10.0.0.5 10.0.0.6 2 111122223333 1709633100 1709633160 ACCEPT OK 443 51234 6 3 180 eni-0c2d
+10.0.0.7 10.0.0.8 2 111122223333 1709633200 1709633260 ACCEPT OK https 51235 6 3 180 eni-0c2d
+";
+    let (records, out) = transform(&catalog, "vpc", &[("a.log", first), ("b.log", second)]);
+    let s = &out.stats;
+    // Headers and the comment are not events; NODATA has no endpoints, which OCSF requires.
+    assert_eq!((s.events_in, s.written(), s.dead()), (5, 4, 1), "{s:?}");
+    let dead = dead_letters(&out);
+    assert_eq!(dead[0]["reason"]["kind"], "missing_required", "{}", dead[0]);
+    assert!(
+        dead[0]["raw"].as_str().unwrap().contains("NODATA"),
+        "{}",
+        dead[0]
+    );
+
+    // `cloud` and `action_id` belong to profiles the mapping does not list: they are added.
+    let first_row = &records[0];
+    assert_eq!(
+        first_row["metadata"]["profiles"],
+        json!(["security_control", "cloud"])
+    );
+    assert_eq!(first_row["time"], json!(1_709_632_800_000i64));
+    assert_eq!(first_row["end_time"], json!(1_709_632_860_000i64));
+    assert_eq!(
+        first_row["src_endpoint"],
+        json!({"ip": "172.31.16.139", "port": 20641, "interface_uid": "eni-0a1b"})
+    );
+    assert_eq!(first_row["traffic"], json!({"packets": 20, "bytes": 4249}));
+    assert_eq!(first_row["cloud"]["account"]["uid"], "111122223333");
+    assert_eq!(
+        (&first_row["action_id"], &first_row["action"]),
+        (&json!(1), &json!("Allowed"))
+    );
+    assert_eq!(records[1]["action"], "Denied");
+    // The second file's order of columns is read from its own header.
+    assert_eq!(
+        records[2]["src_endpoint"]["port"],
+        json!(443),
+        "{}",
+        records[2]
+    );
+    assert_eq!(records[2]["dst_endpoint"]["ip"], "10.0.0.6");
+    assert_eq!(records[2]["src_endpoint"]["interface_uid"], "eni-0c2d");
+    // A word where a port belongs: the port is null, the word kept, the record written.
+    assert!(
+        records[3]["src_endpoint"].get("port").is_none(),
+        "{}",
+        records[3]
+    );
+    assert_eq!(
+        records[3]["unmapped"],
+        json!({"src_endpoint.port": "https"})
+    );
+    assert_eq!(
+        s.warnings.get("unconvertible_value"),
+        Some(&1),
+        "{:?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn regex_captures_become_the_events_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = r#"{"custom_source_events":{"source_name":"edge","matched_field":"$.verdict",
+      "default":{"schema":"network_activity","schema_mapping":{
+        "metadata":{"product":{"name":"Edge","vendor_name":"Example"}},
+        "time":"$.time","activity_id":6,"severity_id":1,"cloud":{"provider":"AWS"},
+        "src_endpoint":{"ip":"$.src","port":"$.sport"},
+        "dst_endpoint":{"ip":"$.dst","port":"$.dport"},
+        "connection_info":{"protocol_num":"$.proto"},
+        "action_id":{"enum":{"evaluate":"$.verdict","values":{"ALLOW":1,"DENY":2}}},
+        "unmapped":{"rule":"$.rule"}}},
+      "ocsf_mapping":{}}}"#;
+    let pattern = r"^(?P<time>\S+) (?P<verdict>ALLOW|DENY) (?P<proto>\d+) (?P<src>[\d.]+):(?P<sport>\d+) -> (?P<dst>[\d.]+):(?P<dport>\d+)(?: rule=(?P<rule>\S+))?$";
+    let entry = json!({"name": "edge", "mapping_file": "m.json",
+        "format": {"type": "regex", "pattern": pattern}});
+    let catalog = catalog_in(dir.path(), mapping, &entry.to_string());
+    let text = "\
+2024-03-05T10:00:00Z ALLOW 6 10.0.0.1:51000 -> 10.0.0.2:443 rule=web
+2024-03-05T10:00:05Z DENY 17 10.0.0.3:5353 -> 10.0.0.4:53
+this line is not a firewall record
+";
+    let (records, out) = transform(&catalog, "edge", &[("edge.log", text)]);
+    let s = &out.stats;
+    assert_eq!((s.events_in, s.written(), s.dead()), (3, 2, 1), "{s:?}");
+    let dead = dead_letters(&out);
+    assert_eq!(dead[0]["reason"]["kind"], "parse_error");
+    assert!(
+        dead[0]["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not match the format's regex"),
+        "{}",
+        dead[0]
+    );
+    assert_eq!(dead[0]["origin"]["position"], json!(3));
+    assert_eq!(records[0]["time"], json!(1_709_632_800_000i64));
+    assert_eq!(
+        records[0]["dst_endpoint"],
+        json!({"ip": "10.0.0.2", "port": 443})
+    );
+    assert_eq!(records[0]["unmapped"], json!({"rule": "web"}));
+    assert_eq!(records[1]["connection_info"]["protocol_num"], json!(17));
+    assert_eq!(records[1]["action"], "Denied");
+    // An optional capture that did not take part is absent, not an empty string.
+    assert!(records[1].get("unmapped").is_none(), "{}", records[1]);
+}
