@@ -3,8 +3,9 @@
 //! alone (serde_json for JSON sources, the format's line parser for text), and the ratio of
 //! the two.
 //!
-//!     cargo run --release --bin ocsf-bench -- [MEGABYTES] [SOURCE]
+//!     cargo run --release --bin ocsf-bench -- [MEGABYTES] [SOURCE] [INPUT]
 //!
+//! `INPUT` is `samples` or `fixtures` (see `corpora`); without it both run.
 //! `OCSF_BENCH_ROUNDS` (default 3) sets how many alternating rounds run; the fastest of each
 //! side counts. `OCSF_BENCH_PHASES=1` adds the time of each stage, run stage by stage, as a
 //! multiple of parse-only, and the ratio that parsing and encoding alone allow.
@@ -96,6 +97,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(64);
     let only = std::env::args().nth(2);
+    let only_input = std::env::args().nth(3);
     let catalog = Catalog::embedded().expect("embedded config");
     println!(
         "{:<22} {:<9} {:>8} {:>11} {:>10} {:>10} {:>9} {:>6} {:>7} {:>7}",
@@ -116,6 +118,9 @@ fn main() {
         }
         let src = catalog.source(source).expect("source");
         for (corpus, lines) in corpora(source) {
+            if only_input.as_deref().is_some_and(|o| o != corpus) {
+                continue;
+            }
             run(src, source, corpus, &lines, mb);
         }
     }
