@@ -54,13 +54,19 @@ fn properties_builder() -> WriterPropertiesBuilder {
         .set_created_by(concat!("ocsf-transform ", env!("CARGO_PKG_VERSION")).to_string())
 }
 
-/// The writer properties for one object: those of [`writer_properties`], with two changes by
+/// The writer properties for one object: those of [`writer_properties`], with three changes by
 /// column chunk.
 /// - A chunk which holds no value at all is stored uncompressed and without a dictionary. It
 ///   is a few bytes of definition levels with nothing for zstd to gain, and a fixed schema is
 ///   mostly such columns in any one object (the union of everything a source can produce).
+/// - A chunk outside lists and maps whose every row holds the same value (class, category,
+///   product, version; in a small object, most columns) is stored uncompressed. Its pages are
+///   a dictionary of that one value and a single run of levels and indices: a few bytes, which
+///   a zstd frame only makes longer.
+///
 ///   The parquet crate makes a zstd compressor and decompressor for every compressed chunk it
-///   writes, which costs more than such a chunk's bytes.
+///   writes, which costs more than such chunks' bytes (on x86, zstd reads the CPU's features
+///   for each, and on a VM that traps to the hypervisor).
 /// - The keys and values of a map (`unmapped`) get no min/max statistics: they mix every
 ///   field the map holds, so their bounds prune nothing, and computing them compares every
 ///   string twice.
@@ -73,7 +79,7 @@ fn object_properties(
     for b in batches {
         let mut at = 0;
         for c in b.columns() {
-            mark_leaves(c.as_ref(), false, &mut leaves, &mut at);
+            mark_leaves(c.as_ref(), Within::Row, &mut leaves, &mut at);
         }
         debug_assert_eq!(at, leaves.len(), "arrow leaves and parquet columns agree");
     }
@@ -85,42 +91,69 @@ fn object_properties(
             props = props
                 .set_column_compression(path.clone(), Compression::UNCOMPRESSED)
                 .set_column_dictionary_enabled(path.clone(), false);
-        } else if leaf.in_map {
+            continue;
+        }
+        // Values of several batches are not compared with each other; an object of several
+        // batches is large, and what its chunks would save is small beside it.
+        if leaf.within == Within::Row && leaf.one_value && batches.len() == 1 {
+            props = props.set_column_compression(path.clone(), Compression::UNCOMPRESSED);
+        }
+        if leaf.within == Within::Map {
             props = props.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
         }
     }
     Ok(props.build())
 }
 
+/// Where a leaf column lies: once per row (at any depth of structs), or among the items of a
+/// list or the entries of a map.
+#[derive(Clone, Copy, Default, PartialEq, Debug)]
+enum Within {
+    #[default]
+    Row,
+    List,
+    Map,
+}
+
 /// What one object's batches hold in a leaf column.
 #[derive(Clone, Copy, Default)]
 struct Leaf {
+    within: Within,
     has_value: bool,
-    in_map: bool,
+    /// Every row of the (last) batch holds the same value, and none is null.
+    one_value: bool,
 }
 
 /// Walk `array` in the order the parquet schema lists its leaf columns (depth first, a list
-/// through its items, a map through its keys then values), and note for each leaf whether it
-/// holds a value and whether it lies in a map.
-fn mark_leaves(array: &dyn Array, in_map: bool, leaves: &mut [Leaf], at: &mut usize) {
+/// through its items, a map through its keys then values), and note for each leaf where it
+/// lies and what it holds.
+fn mark_leaves(array: &dyn Array, within: Within, leaves: &mut [Leaf], at: &mut usize) {
     match array.data_type() {
         DataType::Struct(_) => {
             for c in array.as_struct().columns() {
-                mark_leaves(c.as_ref(), in_map, leaves, at);
+                mark_leaves(c.as_ref(), within, leaves, at);
             }
         }
         DataType::List(_) => {
-            mark_leaves(array.as_list::<i32>().values().as_ref(), in_map, leaves, at)
+            let within = if within == Within::Map {
+                within
+            } else {
+                Within::List
+            };
+            mark_leaves(array.as_list::<i32>().values().as_ref(), within, leaves, at)
         }
         DataType::Map(..) => {
             let m = array.as_map();
-            mark_leaves(m.keys().as_ref(), true, leaves, at);
-            mark_leaves(m.values().as_ref(), true, leaves, at);
+            mark_leaves(m.keys().as_ref(), Within::Map, leaves, at);
+            mark_leaves(m.values().as_ref(), Within::Map, leaves, at);
         }
         _ => {
             if let Some(l) = leaves.get_mut(*at) {
                 l.has_value |= array.null_count() < array.len();
-                l.in_map = in_map;
+                // A struct's null rows are null in its members too (see `columns`), so a
+                // member without nulls lies in structs that are present in every row.
+                l.one_value = array.null_count() == 0 && all_the_same(array);
+                l.within = within;
             }
             *at += 1;
         }
@@ -483,6 +516,105 @@ mod tests {
             .map(|(p, c, s)| (p.to_string(), c, s))
             .collect();
         assert_eq!(chunks, expected);
+    }
+
+    #[test]
+    fn chunks_of_one_value_per_row_are_stored_plain_in_a_single_batch() {
+        use arrow::array::{Int32Array, ListBuilder, MapBuilder, MapFieldNames, StringBuilder};
+        use parquet::basic::Encoding;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let n = 30usize;
+        let time = Int64Array::from_iter_values((0..n as i64).map(|i| 1000 + i));
+        let class = Int32Array::from(vec![4001; n]);
+        let name = StringArray::from(vec!["AWS Network Firewall"; n]);
+        // One null among equal values: the chunk is not of one value.
+        let note = StringArray::from_iter((0..n).map(|i| (i != 3).then_some("same")));
+        let mut profiles = ListBuilder::new(StringBuilder::new());
+        let mut unmapped = MapBuilder::new(
+            Some(MapFieldNames {
+                entry: "key_value".into(),
+                key: "key".into(),
+                value: "value".into(),
+            }),
+            StringBuilder::new(),
+            StringBuilder::new(),
+        )
+        .with_values_field(Field::new("value", DataType::Utf8, true));
+        for _ in 0..n {
+            profiles.values().append_value("cloud");
+            profiles.append(true);
+            unmapped.keys().append_value("rule");
+            unmapped.values().append_value("r1");
+            unmapped.append(true).unwrap();
+        }
+        let profiles = profiles.finish();
+        let product = Fields::from(vec![
+            Field::new("name", DataType::Utf8, true),
+            Field::new("note", DataType::Utf8, true),
+        ]);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("time", DataType::Int64, true),
+            Field::new("class_uid", DataType::Int32, true),
+            Field::new("product", DataType::Struct(product.clone()), true),
+            Field::new("profiles", profiles.data_type().clone(), true),
+            Field::new("unmapped", crate::output::arrow_schema::map_type(), true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(time),
+            Arc::new(class),
+            Arc::new(StructArray::new(
+                product,
+                vec![Arc::new(name) as ArrayRef, Arc::new(note)],
+                None,
+            )),
+            Arc::new(profiles),
+            Arc::new(unmapped.finish()),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let zstd = writer_properties().compression(&ColumnPath::from("time"));
+        let plain = Compression::UNCOMPRESSED;
+        let expected = [
+            ("time", zstd),
+            ("class_uid", plain),
+            ("product.name", plain),
+            ("product.note", zstd),
+            // Inside a list or a map the levels vary with the entries: compressed as ever.
+            ("profiles.list.item", zstd),
+            ("unmapped.key_value.key", zstd),
+            ("unmapped.key_value.value", zstd),
+        ];
+        let codecs = |body: Vec<u8>| {
+            let reader = SerializedFileReader::new(bytes::Bytes::from(body)).unwrap();
+            let rg = reader.metadata().row_group(0);
+            rg.columns()
+                .iter()
+                .map(|c| {
+                    let path = c.column_path().string();
+                    // The one value is still dictionary encoded: a dictionary and one run.
+                    if path == "product.name" {
+                        assert!(c.encodings().any(|e| e == Encoding::RLE_DICTIONARY));
+                    }
+                    (path, c.compression())
+                })
+                .collect::<Vec<_>>()
+        };
+        let single = encode(schema.clone(), std::slice::from_ref(&batch)).unwrap();
+        let want: Vec<_> = expected.iter().map(|(p, c)| (p.to_string(), *c)).collect();
+        assert_eq!(codecs(single.clone()), want);
+        // Written as two batches, every chunk with a value is compressed.
+        let two = encode(schema, &[batch.slice(0, 10), batch.slice(10, n - 10)]).unwrap();
+        assert!(codecs(two).iter().all(|(_, c)| *c == zstd));
+        // And the plain chunks read back as written.
+        let back: Vec<RecordBatch> =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+                bytes::Bytes::from(single),
+                1024,
+            )
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0], batch);
     }
 
     #[test]

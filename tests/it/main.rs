@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod captions;
+mod checker;
 mod cli;
 mod deployment;
 mod end_to_end;

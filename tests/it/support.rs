@@ -86,6 +86,17 @@ pub fn python() -> String {
 
 /// Run the independent OCSF checker on a lake folder; returns its JSON summary.
 pub fn ocsf_check(lake: &Path) -> serde_json::Value {
+    let (ok, stdout, stderr) = run_ocsf_check(lake);
+    assert!(
+        ok,
+        "OCSF check failed on {}:\n{stdout}\n{stderr}",
+        lake.display()
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("checker summary: {e}: {stdout}"))
+}
+
+/// Run the checker; whether it passed, its summary and its list of errors.
+pub fn run_ocsf_check(lake: &Path) -> (bool, String, String) {
     let out = Command::new(python())
         .arg(repo().join("tests/tools/ocsf_check.py"))
         .arg("--schema")
@@ -94,14 +105,11 @@ pub fn ocsf_check(lake: &Path) -> serde_json::Value {
         .arg(lake)
         .output()
         .expect("python runs (set OCSF_PYTHON to an interpreter with pyarrow and duckdb)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
+    (
         out.status.success(),
-        "OCSF check failed on {}:\n{stdout}\n{stderr}",
-        lake.display()
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("checker summary: {e}: {stdout}"))
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub fn dead_letters(output: &BatchOutput) -> Vec<serde_json::Value> {
