@@ -228,6 +228,7 @@ def main():
             if levels != col.max_repetition_level:
                 ck.err(rel, f"column {col.path}: not a standard 3-level list or map")
         for rg in range(md.num_row_groups):
+            rows_of_group = None  # read once, when a plain chunk is to be verified
             for c in range(md.num_columns):
                 chunk = md.row_group(rg).column(c)
                 comp = chunk.compression
@@ -240,13 +241,11 @@ def main():
                 )
                 # So may a chunk outside lists and maps that holds one value in every row: a
                 # dictionary of that value and one run of indices, too small for zstd.
-                plain_ok = comp == "UNCOMPRESSED" and (
-                    only_nulls
-                    or (
-                        md.schema.column(c).max_repetition_level == 0
-                        and one_value_per_row(pf.read_row_group(rg), chunk.path_in_schema)
-                    )
-                )
+                plain_ok = comp == "UNCOMPRESSED" and only_nulls
+                if comp == "UNCOMPRESSED" and not only_nulls and md.schema.column(c).max_repetition_level == 0:
+                    if rows_of_group is None:
+                        rows_of_group = pf.read_row_group(rg)
+                    plain_ok = one_value_per_row(rows_of_group, chunk.path_in_schema)
                 if comp != "ZSTD" and not plain_ok:
                     ck.err(rel, f"column chunk {chunk.path_in_schema} compressed with {comp}, not ZSTD")
                     break
