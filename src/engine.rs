@@ -18,7 +18,7 @@ use crate::mapping::MapOutcome;
 use crate::mapping::convert::raw_text;
 use crate::mapping::time::event_day;
 use crate::output::columns::RecordColumns;
-use crate::output::dead_letter::{DeadLetter, dead_letter_key, encode_lines};
+use crate::output::dead_letter::{DeadLetter, Raw, dead_letter_key, encode_lines};
 use crate::output::lake::object_key;
 use crate::output::parquet_file::{encode, sort_by_time};
 
@@ -427,7 +427,7 @@ impl<'a> Batch<'a> {
             err.position + 1,
             "read_error",
             err.message.clone(),
-            String::new(),
+            Raw::default(),
         );
     }
 
@@ -437,7 +437,7 @@ impl<'a> Batch<'a> {
         position: u64,
         kind: &'static str,
         message: String,
-        raw: String,
+        raw: Raw,
     ) {
         bump(&mut self.stats.dead_lettered, kind, 1);
         self.capture(|| serde_json::json!({"dead_letter": {"input": input, "position": position, "kind": kind, "message": message}}));
@@ -460,9 +460,9 @@ impl<'a> Batch<'a> {
     ) {
         self.stats.events_in += 1;
         let raw_string = |ev: Option<&Node>| match (raw, ev) {
-            (Some(b), _) => String::from_utf8_lossy(b).into_owned(),
-            (None, Some(v)) => v.to_string(),
-            (None, None) => String::new(),
+            (Some(b), _) => Raw::bytes(b),
+            (None, Some(v)) => Raw::from(v.to_string()),
+            (None, None) => Raw::default(),
         };
         let event = match parsed {
             Ok(v) => v,

@@ -21,7 +21,7 @@ use super::store::{Store, StoreError};
 use super::trigger::{Trigger, TriggerError, classify};
 use crate::catalog::{Catalog, Source};
 use crate::engine::{Batch, InputError, OutputObject, PartitionDefaults, SinkError};
-use crate::output::dead_letter::{DeadLetter, dead_letter_key, encode_lines};
+use crate::output::dead_letter::{DeadLetter, Raw, dead_letter_key, encode_lines};
 
 /// What Lambda needs to know about this invocation.
 #[derive(Debug, Clone)]
@@ -532,7 +532,7 @@ impl Handler {
                             1,
                             "parse_error",
                             msg,
-                            String::from_utf8_lossy(&data).into_owned(),
+                            Raw::bytes(&data),
                         ));
                         continue;
                     }
@@ -549,7 +549,7 @@ impl Handler {
                         pos,
                         "no_source",
                         format!("no source in the config reads stream {stream} or names this record in its metadata field"),
-                        String::from_utf8_lossy(&bytes).into_owned(),
+                        Raw::bytes(&bytes),
                     ));
                     continue;
                 };

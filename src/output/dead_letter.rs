@@ -1,6 +1,7 @@
 //! Dead letters: events that cannot be written to the lake, kept with their raw form, origin and
 //! reason as JSON lines beside the lake.
 
+use base64::Engine as _;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -8,8 +9,50 @@ pub struct DeadLetter {
     pub source: String,
     pub origin: Origin,
     pub reason: Reason,
-    /// The raw record (lossy UTF-8 when it was not valid UTF-8).
+    /// The raw record as text; when its bytes are not UTF-8, a rendering with U+FFFD in place
+    /// of the invalid bytes, and `raw_base64` holds the bytes exactly.
     pub raw: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_base64: Option<String>,
+}
+
+/// The raw form of a record as a dead letter keeps it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Raw {
+    text: String,
+    base64: Option<String>,
+}
+
+impl Raw {
+    /// Bytes as read: text when they are UTF-8, else a readable rendering plus the exact bytes
+    /// in base64, so that nothing of the record is lost.
+    pub fn bytes(b: &[u8]) -> Raw {
+        match std::str::from_utf8(b) {
+            Ok(s) => Raw {
+                text: s.to_owned(),
+                base64: None,
+            },
+            Err(_) => Raw {
+                text: String::from_utf8_lossy(b).into_owned(),
+                base64: Some(base64::engine::general_purpose::STANDARD.encode(b)),
+            },
+        }
+    }
+
+    /// Bytes this raw form takes (for memory accounting).
+    pub fn len(&self) -> usize {
+        self.text.len() + self.base64.as_ref().map_or(0, String::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<String> for Raw {
+    fn from(text: String) -> Raw {
+        Raw { text, base64: None }
+    }
 }
 
 impl DeadLetter {
@@ -19,8 +62,9 @@ impl DeadLetter {
         position: u64,
         kind: &str,
         message: String,
-        raw: String,
+        raw: impl Into<Raw>,
     ) -> DeadLetter {
+        let raw = raw.into();
         DeadLetter {
             source: source.to_string(),
             origin: Origin {
@@ -31,7 +75,8 @@ impl DeadLetter {
                 kind: kind.to_string(),
                 message,
             },
-            raw,
+            raw: raw.text,
+            raw_base64: raw.base64,
         }
     }
 }

@@ -134,7 +134,13 @@ fn non_utf8_text_line_is_a_dead_letter() {
             .unwrap()
             .contains("not UTF-8")
     );
+    // The text is readable; the bytes are kept exactly beside it.
     assert!(dead[0]["raw"].as_str().unwrap().contains('\u{fffd}'));
+    use base64::Engine as _;
+    let exact = base64::engine::general_purpose::STANDARD
+        .decode(dead[0]["raw_base64"].as_str().expect("raw_base64"))
+        .unwrap();
+    assert_eq!(exact, line.strip_suffix(b"\n").unwrap());
 }
 
 #[test]

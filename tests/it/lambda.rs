@@ -246,6 +246,10 @@ fn sqs_notifications_of_every_shape_reach_the_lake() {
         .find(|d| d["reason"]["kind"] == "unrecognised_message")
         .unwrap();
     assert_eq!(junk["raw"], "this is not a notification");
+    assert!(
+        junk.get("raw_base64").is_none(),
+        "text needs no base64 copy"
+    );
 
     // A redelivery of the same messages overwrites: same objects, same rows.
     let before = objects(s3.root.path());
@@ -326,13 +330,29 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(report.sources["windows-sysmon"].events_in, 1);
 
-    // An unknown stream whose records name no source: dead letters, nothing retried.
-    let other = kinesis_event("other-stream", &[b"{\"hello\": 1}".to_vec()], 5000);
+    // An unknown stream whose records name no source: dead letters, nothing retried. A record
+    // that is not UTF-8 is kept byte for byte.
+    let binary = b"\xff\xfe{\"hello\": 2}".to_vec();
+    let other = kinesis_event(
+        "other-stream",
+        &[b"{\"hello\": 1}".to_vec(), binary.clone()],
+        5000,
+    );
     let (resp, report) = h
         .handle(serde_json::to_vec(&other).unwrap(), &invocation())
         .unwrap();
     assert!(resp.batch_item_failures.is_empty());
-    assert_eq!(report.sources["unrouted"].dead_lettered["no_source"], 1);
+    assert_eq!(report.sources["unrouted"].dead_lettered["no_source"], 2);
+    let dl = dead_letter_lines(&s3.bucket_dir("dead"));
+    let kept: Vec<Vec<u8>> = dl
+        .iter()
+        .filter_map(|d| d["raw_base64"].as_str())
+        .map(|b| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.decode(b).unwrap()
+        })
+        .collect();
+    assert_eq!(kept, vec![binary]);
 }
 
 #[test]
