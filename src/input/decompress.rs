@@ -1,5 +1,7 @@
 //! Streaming decompression chosen by magic bytes (gzip with multiple members, zstd, or plain),
-//! capped in decompressed size.
+//! capped in decompressed size, and text encoding by byte-order mark: a UTF-8 BOM is dropped
+//! and UTF-16 (as Windows PowerShell writes files) becomes UTF-8. Without a BOM the bytes pass
+//! through as they are, invalid UTF-8 included, for the parsers to judge record by record.
 
 use std::io::{self, BufRead, BufReader, Read};
 
@@ -37,7 +39,8 @@ impl<R: Read> Read for CapReader<R> {
     }
 }
 
-/// Detect the compression of `r` and return a buffered reader of its decompressed bytes.
+/// Detect the compression of `r` and return a buffered reader of its decompressed bytes, as
+/// UTF-8 when a byte-order mark says what they are (see the module's note).
 pub fn open_decoded<'a, R: Read + 'a>(
     r: R,
     limit: u64,
@@ -61,7 +64,11 @@ pub fn open_decoded<'a, R: Read + 'a>(
         read: 0,
         limit,
     };
-    Ok((kind, Box::new(BufReader::with_capacity(256 * 1024, capped))))
+    let text = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .utf8_passthru(true)
+        .strip_bom(true)
+        .build(capped);
+    Ok((kind, Box::new(BufReader::with_capacity(256 * 1024, text))))
 }
 
 #[cfg(test)]
@@ -88,6 +95,25 @@ mod tests {
         let mut s = String::new();
         r.read_to_string(&mut s).unwrap();
         assert_eq!((kind, s.as_str()), (Compression::Zstd, "zz\n"));
+    }
+
+    #[test]
+    fn byte_order_marks() {
+        let read = |data: &[u8]| {
+            let (_, mut r) = open_decoded(data, 1 << 20).unwrap();
+            let mut out = Vec::new();
+            r.read_to_end(&mut out).unwrap();
+            out
+        };
+        assert_eq!(read(b"\xef\xbb\xbf{\"a\":1}\n"), b"{\"a\":1}\n");
+        let mut utf16 = vec![0xff, 0xfe];
+        utf16.extend("{\"é\":1}\r\n".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(read(&utf16), "{\"é\":1}\r\n".as_bytes());
+        // A gzip of a file with a BOM: the BOM is seen after decompression.
+        assert_eq!(read(&gz(b"\xef\xbb\xbfx\n")), b"x\n");
+        // No BOM: bytes pass through, invalid UTF-8 included; a BOM inside is data.
+        assert_eq!(read(b"\xff\x00a\n"), b"\xff\x00a\n");
+        assert_eq!(read(b"a\xef\xbb\xbf\n"), b"a\xef\xbb\xbf\n");
     }
 
     #[test]

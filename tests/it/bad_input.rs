@@ -181,3 +181,47 @@ fn zstd_and_multi_member_gzip_inputs() {
     batch.add_input("empty", None, &b""[..]).unwrap();
     assert_eq!(batch.finish().unwrap().stats.written(), 3);
 }
+
+#[test]
+fn byte_order_marks_and_utf16_read_like_plain_utf8() {
+    // Windows tools often start a file with a UTF-8 BOM, and Windows PowerShell's `>` writes
+    // UTF-16LE with a BOM. Either reads exactly as the plain UTF-8 file, CRLF line ends included.
+    let catalog = shipped();
+    let src = catalog.source("windows-sysmon").unwrap();
+    let plain =
+        std::fs::read(repo().join("tests/fixtures/windows-sysmon/kinesis-agent-sysmon.jsonl"))
+            .unwrap();
+    let text = String::from_utf8(plain.clone())
+        .unwrap()
+        .replace('\n', "\r\n");
+    let mut utf8_bom = b"\xef\xbb\xbf".to_vec();
+    utf8_bom.extend(text.as_bytes());
+    let mut utf16 = vec![0xff, 0xfe];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let run = |bytes: &[u8]| {
+        let mut batch = Batch::new(src, "bom", defaults());
+        batch.add_input("sysmon.jsonl", None, bytes).unwrap();
+        batch.finish().unwrap()
+    };
+    let expected = run(&plain);
+    assert!(expected.stats.written() > 0);
+    assert!(!expected.stats.dead_lettered.contains_key("parse_error"));
+    for (what, input) in [("UTF-8 BOM", utf8_bom), ("UTF-16LE", utf16)] {
+        let got = run(&input);
+        assert_eq!(
+            got.stats.rows_written, expected.stats.rows_written,
+            "{what}"
+        );
+        assert_eq!(
+            got.stats.dead_lettered, expected.stats.dead_lettered,
+            "{what}"
+        );
+        let bodies = |o: &ocsf_transform::engine::BatchOutput| {
+            o.objects
+                .iter()
+                .map(|x| (x.key.clone(), x.body.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert!(bodies(&got) == bodies(&expected), "{what}: objects differ");
+    }
+}
