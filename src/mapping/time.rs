@@ -76,6 +76,9 @@ pub fn parse_time_str(s: &str, fmt: &TimeFormat) -> Option<i64> {
     if let Some(ms) = parse_iso_like(s.as_bytes()) {
         return Some(ms);
     }
+    if let Some(ms) = parse_dotnet_date(s) {
+        return Some(ms);
+    }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return s.parse::<f64>().ok().and_then(epoch_number_to_ms);
     }
@@ -99,6 +102,23 @@ pub fn epoch_number_to_ms(n: f64) -> Option<i64> {
         n / 1e6
     };
     Some(ms.round() as i64)
+}
+
+/// The JSON date of .NET, `/Date(1709633702114)/` or `/Date(1709633702114+0100)/`, as Windows
+/// PowerShell's `ConvertTo-Json` writes `TimeCreated`: milliseconds since the epoch (UTC); the
+/// offset only tells the zone the writer was in.
+fn parse_dotnet_date(s: &str) -> Option<i64> {
+    let inner = s.strip_prefix("/Date(")?.strip_suffix(")/")?;
+    let zone = inner
+        .bytes()
+        .skip(1)
+        .position(|b| b == b'+' || b == b'-')
+        .map_or(inner.len(), |i| i + 1);
+    let (ms, offset) = inner.split_at(zone);
+    if !offset.is_empty() && (offset.len() != 5 || num(&offset.as_bytes()[1..]).is_none()) {
+        return None;
+    }
+    ms.parse().ok()
 }
 
 fn parse_strftime(s: &str, f: &str) -> Option<i64> {
@@ -132,6 +152,15 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146097 + doe - 719468
 }
 
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// `YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|±HH[:]MM|±HH]`, without allocating.
 fn parse_iso_like(b: &[u8]) -> Option<i64> {
     if b.len() < 19
@@ -146,7 +175,7 @@ fn parse_iso_like(b: &[u8]) -> Option<i64> {
     }
     let (y, mo, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
     let (h, mi, s) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
     let mut i = 19;
@@ -213,6 +242,12 @@ mod tests {
         assert_eq!(auto("2022-05-13T08:54:05.1230000Z"), Some(1652432045123));
         assert_eq!(auto("not a time"), None);
         assert_eq!(auto("2020-13-01 00:00:00"), None);
+        // Days that the month does not have are not times (as chrono has it).
+        assert_eq!(auto("2023-02-29 00:00:00"), None);
+        assert_eq!(auto("2023-04-31T00:00:00Z"), None);
+        assert_eq!(auto("2024-02-29 00:00:00"), Some(1709164800000));
+        assert_eq!(auto("2000-02-29 00:00:00"), Some(951782400000));
+        assert_eq!(auto("1900-02-29 00:00:00"), None);
     }
 
     #[test]
@@ -234,6 +269,11 @@ mod tests {
             Some(971211336000)
         );
         assert_eq!(event_day(1696377022438), "20231003");
+        assert_eq!(auto("/Date(1709633702114)/"), Some(1709633702114));
+        assert_eq!(auto("/Date(1709633702114+0100)/"), Some(1709633702114));
+        assert_eq!(auto("/Date(-1000)/"), Some(-1000));
+        assert_eq!(auto("/Date(17096x)/"), None);
+        assert_eq!(auto("/Date(1709633702114+01)/"), None);
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn transform_is_deterministic_and_reports() {
         r["objects"].as_array().unwrap().len(),
         "a re-run overwrites instead of adding objects"
     );
-    assert_eq!(r["stats"]["events_in"], 8);
+    assert_eq!(r["stats"]["events_in"], 11);
     assert_eq!(r["stats"]["dead_lettered"]["unmappable"], 1);
     let keys: Vec<String> = r["objects"]
         .as_array()
@@ -53,7 +53,7 @@ fn transform_is_deterministic_and_reports() {
         "a record after midnight UTC lands in the next day: {keys:?}"
     );
     let summary = ocsf_check(out.path());
-    assert_eq!(summary["rows"], 7);
+    assert_eq!(summary["rows"], 10);
 }
 
 #[test]

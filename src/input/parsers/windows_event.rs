@@ -80,6 +80,26 @@ fn id_value<'a>(v: Node<'a>) -> Option<Node<'a>> {
     }
 }
 
+/// The `Id` of a record as PowerShell writes it (`Get-WinEvent | ConvertTo-Json`): taken only
+/// when the record also has the provider or log name, so that an unrelated `Id` is not read as
+/// an event id.
+fn get_win_event_id<'a>(v: Node<'a>) -> Option<Node<'a>> {
+    if v.get("ProviderName").is_none() && v.get("LogName").is_none() {
+        return None;
+    }
+    v.get("Id").and_then(id_value)
+}
+
+/// A scalar as it is, or the `Value` of an object (a SecurityIdentifier as ConvertTo-Json
+/// writes it: `{"Value": "S-1-5-18", ...}`).
+fn sid_or_scalar<'a>(v: Node<'a>) -> Option<Node<'a>> {
+    match v {
+        Node::Object(_) => v.get("Value").filter(|x| !x.is_object()),
+        Node::Null => None,
+        _ => Some(v),
+    }
+}
+
 /// `/a/b` of nested objects.
 fn at<'a>(v: Node<'a>, path: &[&str]) -> Option<Node<'a>> {
     path.iter().try_fold(v, |cur, k| cur.get(k))
@@ -127,7 +147,10 @@ pub fn normalize_windows_event<'a>(bump: &'a Bump, v: Node<'a>) -> Result<Node<'
     match v.get("EventId") {
         None => match v.get("EventID").and_then(id_value) {
             Some(id) => set_member(&mut out, "EventId", id),
-            None => return Err("Windows event has no EventId/EventID".into()),
+            None => match get_win_event_id(v) {
+                Some(id) => set_member(&mut out, "EventId", id),
+                None => return Err("Windows event has no EventId/EventID".into()),
+            },
         },
         Some(Node::Str(s)) if s.trim().len() != s.len() => {
             set_member(&mut out, "EventId", Node::Str(s.trim()));
@@ -138,6 +161,15 @@ pub fn normalize_windows_event<'a>(bump: &'a Bump, v: Node<'a>) -> Result<Node<'
             }
         }
         Some(_) => {}
+    }
+    // PowerShell's EventLogRecord names two members differently from Kinesis Agent for Windows
+    // (whose names come from the same record): `RecordId` for `Index`, `UserId` for `UserName`.
+    for (ours, theirs) in [("Index", "RecordId"), ("UserName", "UserId")] {
+        if v.get(ours).is_none()
+            && let Some(x) = v.get(theirs).and_then(sid_or_scalar)
+        {
+            set_member(&mut out, ours, x);
+        }
     }
     // NXLog-style records have both the rendered `Message` and Sysmon's own `Description`
     // data field (the image's file description) at the top level: the message wins.
@@ -225,6 +257,19 @@ mod tests {
             (json!(1), json!(9))
         );
         assert!(normalize_windows_event(json!({"foo": 1})).is_err());
+        // An `Id` alone is not an event id; beside a provider name it is (Get-WinEvent).
+        assert!(normalize_windows_event(json!({"Id": 1, "Message": "x"})).is_err());
+        let ps =
+            normalize_windows_event(json!({"Id": 1, "ProviderName": "Microsoft-Windows-Sysmon",
+            "RecordId": 77, "UserId": {"BinaryLength": 12, "Value": "S-1-5-18"},
+            "TimeCreated": "/Date(1709633702114)/", "Message": "Process Create:\r\nProcessId: 4"}))
+            .unwrap();
+        assert_eq!(
+            (&ps["EventId"], &ps["Index"], &ps["UserName"]),
+            (&json!(1), &json!(77), &json!("S-1-5-18"))
+        );
+        assert_eq!(ps["Description"]["ProcessId"], json!("4"));
+        assert_eq!(ps["Id"], json!(1), "the record's own members stay");
         // Flattened event data (no message, no Description) carries the normalised EventId.
         let flat = normalize_windows_event(json!({"EventID": " 7 ", "Image": "a.exe"})).unwrap();
         assert_eq!(flat["Description"]["EventId"], json!("7"));
