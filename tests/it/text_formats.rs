@@ -178,3 +178,17 @@ this line is not a firewall record
     // An optional capture that did not take part is absent, not an empty string.
     assert!(records[1].get("unmapped").is_none(), "{}", records[1]);
 }
+
+#[test]
+fn alb_columns_of_a_newer_format_are_kept_in_unmapped() {
+    // AWS adds ALB fields at the end of the line; those this version does not know yet are
+    // kept, named by position, not dropped.
+    let catalog = shipped();
+    let line = r#"https 2024-03-05T10:20:00.100000Z app/shop/1 198.51.100.23:60123 10.0.5.10:8443 0.001 0.120 0.000 200 200 512 2048 "GET https://shop.example:443/cart HTTP/1.1" "ua" TLS_AES_128_GCM_SHA256 TLSv1.3 arn:tg "Root=1-1" "shop.example" "-" 1 2024-03-05T10:20:00.000000Z "forward" "-" "-" "10.0.5.10:8443" "200" "-" "-" TID_1 "-" "-" "-" "new one" - "new three""#;
+    let (records, out) = transform(&catalog, "aws-alb", &[("alb.log", line)]);
+    assert_eq!(out.stats.written(), 1);
+    let u = &records[0]["unmapped"];
+    assert_eq!(u["extra_fields.field_34"], "new one");
+    assert!(u.get("extra_fields.field_35").is_none(), "`-` is absent");
+    assert_eq!(u["extra_fields.field_36"], "new three");
+}

@@ -131,7 +131,9 @@ pub fn parse_alb_line<'a>(bump: &'a Bump, line: &'a str) -> Result<Node<'a>, Str
             slots[at] = Some(v);
         }
     };
-    // Columns beyond the known ones (a newer format): named by position.
+    // Columns beyond the known ones (a newer format): named by position, and kept together
+    // under `extra_fields` so that a mapping can keep them all (the shipped one puts them in
+    // `unmapped`).
     let mut extra = Members::new_in(bump);
     for (i, v) in fields.into_iter().enumerate() {
         let v: &'a str = match v {
@@ -179,7 +181,7 @@ pub fn parse_alb_line<'a>(bump: &'a Bump, line: &'a str) -> Result<Node<'a>, Str
         // Built in the order of the names, each once.
         Ok(Node::Object(m.into_bump_slice()))
     } else {
-        m.extend(extra);
+        m.push(("extra_fields", Node::Object(extra.into_bump_slice())));
         Ok(finish_object(m))
     }
 }
@@ -224,8 +226,9 @@ mod tests {
             assert!(ev.get("target_ip").is_none() && ev.get("request_processing_time").is_none());
         }
         let ev = parse_alb_line(&bump, full).unwrap();
-        assert_eq!(ev.get("field_34"), Some(Node::Str("newcol1")));
-        assert_eq!(ev.get("field_35"), Some(Node::Str("newcol2")));
+        let extra = ev.get("extra_fields").unwrap();
+        assert_eq!(extra.get("field_34"), Some(Node::Str("newcol1")));
+        assert_eq!(extra.get("field_35"), Some(Node::Str("newcol2")));
         assert_eq!(ev.get("request_method"), Some(Node::Str("GET")));
     }
 }
