@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 use serde_json::Value;
 
-use crate::config::sources::Limits;
+use crate::config::sources::{Limits, SOURCE_KEYS};
 use crate::config::{FormatConfig, MappingFile, PartitionValue, SourceConfig, SourcesConfig};
 use crate::input::Parser;
 use crate::mapping::path::CompiledPath;
@@ -272,7 +272,11 @@ fn build_source(
         message,
     };
     for k in sc.extra.keys() {
-        notes.push(format!("source `{name}`: unknown key `{k}` ignored"));
+        let known: Vec<String> = SOURCE_KEYS.iter().map(|s| s.to_string()).collect();
+        let hint = Schema::nearest(k, known.iter())
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        notes.push(format!("source `{name}`: unknown key `{k}` ignored{hint}"));
     }
     let mapping_file = match &sc.mapping_file {
         Some(f) => f.clone(),

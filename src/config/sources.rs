@@ -13,6 +13,20 @@ pub struct SourcesConfig {
     pub extra: Map<String, Value>,
 }
 
+/// The keys a source entry knows (the fields of [`SourceConfig`]), for suggestions on a typo.
+pub const SOURCE_KEYS: &[&str] = &[
+    "name",
+    "mapping_file",
+    "format",
+    "input",
+    "account_id",
+    "region",
+    "classes",
+    "limits",
+    "input_paths",
+    "preprocessor_module",
+];
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct SourceConfig {
     pub name: String,
@@ -154,5 +168,23 @@ impl Default for Limits {
             max_line_bytes: default_max_line(),
             max_decompressed_bytes: default_max_input(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `SOURCE_KEYS` names every field: an entry with all of them leaves nothing unknown.
+    #[test]
+    fn source_keys_are_the_fields() {
+        let entry = serde_json::json!({
+            "name": "s", "mapping_file": "m.json", "format": {"type": "json_lines"}, "input": {},
+            "account_id": "external", "region": "external", "classes": {}, "limits": {},
+            "input_paths": {}, "preprocessor_module": "p",
+        });
+        assert_eq!(entry.as_object().unwrap().len(), SOURCE_KEYS.len());
+        let sc: SourceConfig = serde_json::from_value(entry).unwrap();
+        assert!(sc.extra.is_empty(), "{:?}", sc.extra);
     }
 }
