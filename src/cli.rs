@@ -190,12 +190,41 @@ fn collect_inputs(inputs: &[String]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn batch_name(inputs: &[PathBuf]) -> String {
-    let joined: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
-    format!(
-        "cli-{:016x}",
-        xxhash_rust::xxh3::xxh3_64(joined.join("\n").as_bytes())
-    )
+/// Bytes of standard input that name a run read from it.
+const STDIN_HEAD_BYTES: usize = 64 * 1024;
+
+/// The name of a run's objects, from what identifies each input: a file by its path, size and
+/// modification time, standard input by its first bytes (`stdin_head`). The same input gives the
+/// same name, so a re-run overwrites its objects; a file rewritten under the same path (a log
+/// rotated to the same name) gives a new name, so its objects do not replace the earlier ones.
+fn batch_name(inputs: &[PathBuf], stdin_head: &[u8]) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for p in inputs {
+        h.update(p.as_os_str().as_encoded_bytes());
+        if p.as_os_str() == "-" {
+            h.update(stdin_head);
+        } else if let Ok(m) = std::fs::metadata(p) {
+            h.update(&m.len().to_le_bytes());
+            let modified = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            h.update(&modified.to_le_bytes());
+        }
+        h.update(b"\n");
+    }
+    format!("cli-{:016x}", h.digest())
+}
+
+/// Read the first bytes of standard input (up to [`STDIN_HEAD_BYTES`], fewer at its end).
+fn read_stdin_head() -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(STDIN_HEAD_BYTES);
+    std::io::stdin()
+        .lock()
+        .take(STDIN_HEAD_BYTES as u64)
+        .read_to_end(&mut head)?;
+    Ok(head)
 }
 
 fn run_inputs<'a>(
@@ -221,7 +250,13 @@ fn run_inputs<'a>(
         account: args.account_id.clone(),
         region: args.region.clone(),
     };
-    let mut batch = Batch::new(source, batch_name(&inputs), defaults);
+    let mut stdin_head = if inputs.iter().any(|p| p.as_os_str() == "-") {
+        Some(read_stdin_head().context("reading standard input")?)
+    } else {
+        None
+    };
+    let name = batch_name(&inputs, stdin_head.as_deref().unwrap_or_default());
+    let mut batch = Batch::new(source, name, defaults);
     if let Some(n) = preview {
         batch = batch.with_preview(n);
     }
@@ -251,7 +286,9 @@ fn run_inputs<'a>(
             p.display().to_string()
         };
         let reader: Box<dyn Read> = if p.as_os_str() == "-" {
-            Box::new(std::io::stdin().lock())
+            // What was read to name the run comes first (once, if `-` is given twice).
+            let head = stdin_head.take().unwrap_or_default();
+            Box::new(std::io::Cursor::new(head).chain(std::io::stdin().lock()))
         } else {
             Box::new(std::fs::File::open(p).with_context(|| format!("opening {name}"))?)
         };

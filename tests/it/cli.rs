@@ -239,3 +239,67 @@ fn preview_from_stdin_shows_protocols_as_ocsf_writes_them() {
         records[2]
     );
 }
+
+/// Run `transform --source aws-alb` on `input` (a path, or `-` with `stdin`) into `out`; the
+/// Parquet objects under `out` afterwards.
+fn alb_run(out: &std::path::Path, input: &std::path::Path, stdin: Option<&[u8]>) -> Vec<String> {
+    use std::io::Write;
+    let mut child = bin()
+        .args(["transform", "--source", "aws-alb", "--out"])
+        .arg(out)
+        .arg(input)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(pipe);
+    assert!(child.wait().unwrap().success());
+    files_under(out)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+/// A re-run of the same input overwrites its objects; different content under the same path
+/// (a log rotated to the same name) or on standard input gets objects of its own, and the
+/// earlier ones stay.
+#[test]
+fn object_names_follow_the_input_not_only_its_path() {
+    let fixture = std::fs::read(repo().join("tests/fixtures/aws-alb/shop-alb.log.gz")).unwrap();
+    let mut text = String::new();
+    use std::io::Read;
+    flate2::read::MultiGzDecoder::new(&fixture[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let first_line = format!("{}\n", text.lines().next().unwrap());
+
+    let dir = tempfile::tempdir().unwrap();
+    let (out, log) = (dir.path().join("lake"), dir.path().join("alb.log"));
+    std::fs::write(&log, &text).unwrap();
+    let first = alb_run(&out, &log, None);
+    assert!(!first.is_empty());
+    assert_eq!(alb_run(&out, &log, None), first, "same file: overwritten");
+    std::fs::write(&log, &first_line).unwrap();
+    let rotated = alb_run(&out, &log, None);
+    assert!(
+        first.iter().all(|k| rotated.contains(k)),
+        "earlier objects stay"
+    );
+    assert!(
+        rotated.len() > first.len(),
+        "the new content has objects of its own"
+    );
+
+    let out = dir.path().join("lake-stdin");
+    let dash = std::path::Path::new("-");
+    let a = alb_run(&out, dash, Some(text.as_bytes()));
+    assert_eq!(alb_run(&out, dash, Some(text.as_bytes())), a);
+    let b = alb_run(&out, dash, Some(first_line.as_bytes()));
+    assert!(
+        a.iter().all(|k| b.contains(k)) && b.len() > a.len(),
+        "{a:?} {b:?}"
+    );
+}
