@@ -256,7 +256,7 @@ fn run_inputs<'a>(
         None
     };
     let name = batch_name(&inputs, stdin_head.as_deref().unwrap_or_default());
-    let mut batch = Batch::new(source, name, defaults);
+    let mut batch = Batch::new(source, name.clone(), defaults).with_uid_salt(name);
     if let Some(n) = preview {
         batch = batch.with_preview(n);
     }

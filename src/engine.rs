@@ -188,10 +188,13 @@ pub struct Batch<'a> {
     preview: Option<(usize, Vec<Value>)>,
     /// Where each event is built; reset before the next one.
     arena: Bump,
+    /// Mixed into every `metadata.uid` (see `with_uid_salt`).
+    uid_salt: String,
 }
 
-fn uid_for<'b>(input: &str, position: u64, bump: &'b Bump) -> &'b str {
-    // The hash of `<input>\x1f<position in decimal>`, streamed without building that string.
+fn uid_for<'b>(salt: &str, input: &str, position: u64, bump: &'b Bump) -> &'b str {
+    // The hash of `[<salt>\x1f]<input>\x1f<position in decimal>`, streamed without building
+    // that string.
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut p = position;
@@ -204,6 +207,10 @@ fn uid_for<'b>(input: &str, position: u64, bump: &'b Bump) -> &'b str {
         }
     }
     let mut h = xxhash_rust::xxh3::Xxh3::new();
+    if !salt.is_empty() {
+        h.update(salt.as_bytes());
+        h.update(&[0x1f]);
+    }
     h.update(input.as_bytes());
     h.update(&[0x1f]);
     h.update(&digits[i..]);
@@ -243,7 +250,16 @@ impl<'a> Batch<'a> {
             stats: Stats::default(),
             preview: None,
             arena: Bump::new(),
+            uid_salt: String::new(),
         }
+    }
+
+    /// Make `metadata.uid` depend on what identifies the inputs' content (an S3 object's ETag,
+    /// a file's size and modification time), not only on input name and position: the same
+    /// path or key with other content then gives other ids, and the same content the same ids.
+    pub fn with_uid_salt(mut self, salt: impl Into<String>) -> Self {
+        self.uid_salt = salt.into();
+        self
     }
 
     /// Key prefix of dead-letter objects (default `dead-letter`).
@@ -472,7 +488,7 @@ impl<'a> Batch<'a> {
                 return;
             }
         };
-        let uid = uid_for(input, position, arena);
+        let uid = uid_for(&self.uid_salt, input, position, arena);
         match self.source.mapping.map_event(event, uid, arena) {
             MapOutcome::Ignored => self.stats.ignored += 1,
             MapOutcome::Dead(reason) => {

@@ -420,7 +420,9 @@ impl Handler {
         budget: usize,
     ) -> Result<(), Retryable> {
         let url = o.url();
-        let mut batch = self.new_batch(source, o.batch_name(), inv, dl, report, budget);
+        let mut batch = self
+            .new_batch(source, o.batch_name(), inv, dl, report, budget)
+            .with_uid_salt(o.batch_name());
         match self.store.open(&o.bucket, &o.key, o.version_id.as_deref()) {
             Ok((reader, _len)) => {
                 let stop_at = inv

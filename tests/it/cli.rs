@@ -276,13 +276,32 @@ fn object_names_follow_the_input_not_only_its_path() {
         .unwrap();
     let first_line = format!("{}\n", text.lines().next().unwrap());
 
+    // `metadata.uid` of the first event of `log`, as `preview` shows it.
+    let first_uid = |log: &std::path::Path| {
+        let o = bin()
+            .args(["preview", "--source", "aws-alb", "-n", "1"])
+            .arg(log)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::Deserializer::from_slice(&o.stdout)
+            .into_iter()
+            .next()
+            .unwrap()
+            .unwrap();
+        v["metadata"]["uid"].as_str().unwrap().to_string()
+    };
+
     let dir = tempfile::tempdir().unwrap();
     let (out, log) = (dir.path().join("lake"), dir.path().join("alb.log"));
     std::fs::write(&log, &text).unwrap();
     let first = alb_run(&out, &log, None);
     assert!(!first.is_empty());
     assert_eq!(alb_run(&out, &log, None), first, "same file: overwritten");
+    let uid = first_uid(&log);
+    assert_eq!(first_uid(&log), uid, "same file: same ids");
     std::fs::write(&log, &first_line).unwrap();
+    // The same line at the same position of the same path, but another file: another id.
+    assert_ne!(first_uid(&log), uid);
     let rotated = alb_run(&out, &log, None);
     assert!(
         first.iter().all(|k| rotated.contains(k)),
