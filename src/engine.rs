@@ -162,6 +162,34 @@ pub struct SinkError {
 /// Where objects go when the batch spills before `finish` (bounded memory).
 pub type Sink<'a> = Box<dyn FnMut(OutputObject) -> Result<(), SinkError> + 'a>;
 
+/// Room that the accumulators of each (source, class) needed, kept for the life of the process:
+/// the next batch of the same class (the next Lambda invocation, the next run in one process)
+/// starts with room for about as much, instead of growing every buffer step by step, each step
+/// copying the buffer and touching fresh pages. A hint is the larger of the last finish and half
+/// the previous hint, so it follows batches that become smaller.
+static SIZE_HINTS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<(String, String), Vec<usize>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+fn size_hint(source: &str, class: &str) -> Option<Vec<usize>> {
+    let hints = SIZE_HINTS.lock().unwrap_or_else(|e| e.into_inner());
+    hints.get(&(source.to_string(), class.to_string())).cloned()
+}
+
+fn remember_sizes(source: &str, class: &str, sizes: &[usize]) {
+    let mut hints = SIZE_HINTS.lock().unwrap_or_else(|e| e.into_inner());
+    let hint = hints
+        .entry((source.to_string(), class.to_string()))
+        .or_default();
+    if hint.len() != sizes.len() {
+        *hint = sizes.to_vec();
+        return;
+    }
+    for (h, &s) in hint.iter_mut().zip(sizes) {
+        *h = s.max(*h / 2);
+    }
+}
+
 /// How often (in events) the buffered size is measured.
 const MEASURE_EVERY: u64 = 256;
 
@@ -556,7 +584,13 @@ impl<'a> Batch<'a> {
                                 .spare
                                 .get_mut(rec.class)
                                 .and_then(Option::take)
-                                .unwrap_or_else(|| RecordColumns::new(&class.shape));
+                                .unwrap_or_else(|| {
+                                    let mut c = RecordColumns::new(&class.shape);
+                                    if let Some(h) = size_hint(&self.source.name, &class.name) {
+                                        c.presize_for(&h);
+                                    }
+                                    c
+                                });
                             self.groups.push((k, cols));
                             self.groups.len() - 1
                         }
@@ -634,6 +668,7 @@ impl<'a> Batch<'a> {
             let class = &self.source.mapping.classes[gk.class];
             let location = &self.source.locations[gk.class];
             let batch = cols.finish();
+            remember_sizes(&self.source.name, &class.name, cols.last_sizes());
             let (sorted, days) = sort_by_time(batch)
                 .and_then(|b| day_slices(&b).map(|d| (b, d)))
                 .map_err(|source| EncodeError::Arrow {
@@ -703,6 +738,21 @@ mod tests {
     use arrow::record_batch::RecordBatch;
 
     use super::*;
+
+    #[test]
+    fn size_hints_follow_the_last_finish_and_decay() {
+        let (src, class) = ("hint-test-source", "process_activity");
+        assert_eq!(size_hint(src, class), None);
+        remember_sizes(src, class, &[100, 4000]);
+        assert_eq!(size_hint(src, class), Some(vec![100, 4000]));
+        // A smaller batch halves the hint at most; a larger one raises it at once.
+        remember_sizes(src, class, &[10, 5000]);
+        assert_eq!(size_hint(src, class), Some(vec![50, 5000]));
+        // Another shape (another config with the same names) replaces it.
+        remember_sizes(src, class, &[7]);
+        assert_eq!(size_hint(src, class), Some(vec![7]));
+        assert_eq!(size_hint(src, "file_activity"), None);
+    }
 
     fn batch(times: Vec<Option<i64>>) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![Field::new("time", DataType::Int64, true)]));

@@ -365,6 +365,19 @@ impl RecordColumns {
         self.sizes = sizes;
     }
 
+    /// What the last `finish` took, in the order `presize` reads it.
+    pub fn last_sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// Give the empty accumulators room for `sizes`: what a `finish` of the same shape took
+    /// (in another batch). Only capacities follow from it, never contents.
+    pub fn presize_for(&mut self, sizes: &[usize]) {
+        self.sizes.clear();
+        self.sizes.extend_from_slice(sizes);
+        self.presize();
+    }
+
     pub fn schema(&self) -> Arc<Schema> {
         self.schema.clone()
     }
