@@ -167,9 +167,11 @@ pub type Sink<'a> = Box<dyn FnMut(OutputObject) -> Result<(), SinkError> + 'a>;
 /// starts with room for about as much, instead of growing every buffer step by step, each step
 /// copying the buffer and touching fresh pages. A hint is the larger of the last finish and half
 /// the previous hint, so it follows batches that become smaller.
-static SIZE_HINTS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<(String, String), Vec<usize>>>,
-> = std::sync::LazyLock::new(Default::default);
+static SIZE_HINTS: std::sync::LazyLock<std::sync::Mutex<SizeHints>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Column sizes by (source name, class name).
+type SizeHints = std::collections::HashMap<(String, String), Vec<usize>>;
 
 fn size_hint(source: &str, class: &str) -> Option<Vec<usize>> {
     let hints = SIZE_HINTS.lock().unwrap_or_else(|e| e.into_inner());
