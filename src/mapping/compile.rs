@@ -194,10 +194,14 @@ pub fn compile(
     for (key, em, base) in all {
         ctx.entry = Some(key.cloned().unwrap_or_else(|| "<default>".into()));
         for k in em.extra.keys() {
+            let known = ["schema".to_string(), "schema_mapping".to_string()];
+            let hint = Schema::nearest(k, known.iter())
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
             ctx.diag(
                 Level::Warning,
                 &format!("{base}/{}", ptr_token(k)),
-                format!("unknown key `{k}` ignored"),
+                format!("unknown key `{k}` ignored{hint}"),
             );
         }
         let Some(class) = schema.class(&em.schema) else {

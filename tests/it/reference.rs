@@ -72,3 +72,30 @@ fn shipped_config_has_no_findings() {
     assert!(bad.is_empty(), "{bad:#?}");
     assert_eq!(catalog.sources.len(), 3);
 }
+
+/// A misspelt key is ignored, and the finding names the key it was probably meant to be.
+#[test]
+fn misspelt_keys_are_named_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_in(
+        dir.path(),
+        r#"{"custom_source_events":{"source_name":"t","matched_field":"$.kind",
+            "ocsf_mapping":{"net":{"schema":"network_activity","schema_maping":{}}}}}"#,
+        r#"{"name":"t","mapping_file":"m.json","formatt":{"type":"json_lines"}}"#,
+    );
+    assert!(
+        catalog
+            .notes
+            .iter()
+            .any(|n| n.contains("unknown key `formatt` ignored; did you mean `format`?")),
+        "{:?}",
+        catalog.notes
+    );
+    let text: Vec<String> = catalog.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        text.iter().any(|t| t.contains(
+            "ocsf_mapping/net/schema_maping: unknown key `schema_maping` ignored; did you mean `schema_mapping`?"
+        )),
+        "{text:#?}"
+    );
+}
