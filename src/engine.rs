@@ -192,6 +192,27 @@ fn remember_sizes(source: &str, class: &str, sizes: &[usize]) {
     }
 }
 
+/// The lines of a stream record: the record itself when it holds one line (a final line end
+/// or none) or only blank lines, else each non-blank line without its `\n` or `\r\n`.
+fn record_lines(record: &[u8]) -> Vec<&[u8]> {
+    let body = record.strip_suffix(b"\n").unwrap_or(record);
+    let body = body.strip_suffix(b"\r").unwrap_or(body);
+    if memchr::memchr(b'\n', body).is_none() {
+        return vec![record];
+    }
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    // A record of blank lines is still a record: the parser says what is wrong with it.
+    if lines.is_empty() {
+        vec![record]
+    } else {
+        lines
+    }
+}
+
 /// How often (in events) the buffered size is measured.
 const MEASURE_EVERY: u64 = 256;
 
@@ -449,13 +470,27 @@ impl<'a> Batch<'a> {
                 Err(msg) => self.add_event(input, position, Some(record), Err(msg), &arena, key),
             }
         } else {
-            match self.source.parser.lines().parse(&arena, record) {
-                LineResult::Skip => {}
-                LineResult::Event(v) => {
-                    self.add_event(input, position, Some(record), Ok(v), &arena, key)
-                }
-                LineResult::Error(msg) => {
-                    self.add_event(input, position, Some(record), Err(msg), &arena, key)
+            let mut parser = self.source.parser.lines();
+            let lines = record_lines(record);
+            let sub;
+            // One line keeps the record's own origin; several (shippers that put many events
+            // in one record, newline-separated) are numbered within it.
+            let (origin, first) = if lines.len() > 1 {
+                sub = format!("{input}#{position}");
+                (sub.as_str(), 1)
+            } else {
+                (input, position)
+            };
+            for (i, line) in lines.into_iter().enumerate() {
+                let at = first + i as u64;
+                match parser.parse(&arena, line) {
+                    LineResult::Skip => {}
+                    LineResult::Event(v) => {
+                        self.add_event(origin, at, Some(line), Ok(v), &arena, key)
+                    }
+                    LineResult::Error(msg) => {
+                        self.add_event(origin, at, Some(line), Err(msg), &arena, key)
+                    }
                 }
             }
         }
@@ -740,6 +775,17 @@ mod tests {
     use arrow::record_batch::RecordBatch;
 
     use super::*;
+
+    #[test]
+    fn records_of_several_lines() {
+        assert_eq!(record_lines(b"{\"a\":1}\n"), vec![&b"{\"a\":1}\n"[..]]);
+        assert_eq!(record_lines(b"x"), vec![&b"x"[..]]);
+        assert_eq!(
+            record_lines(b"a\r\n\n  \r\nb\nc\r\n"),
+            vec![&b"a"[..], &b"b"[..], &b"c"[..]]
+        );
+        assert_eq!(record_lines(b"\n \n"), vec![&b"\n \n"[..]]);
+    }
 
     #[test]
     fn size_hints_follow_the_last_finish_and_decay() {

@@ -330,6 +330,16 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(report.sources["windows-sysmon"].events_in, 1);
 
+    // A shipper that puts several events in one record, newline-separated: each is an event.
+    let joined = sysmon[..3].join(&b"\n"[..]);
+    let several = kinesis_event("sysmon-log-collection", &[joined], 6000);
+    let (resp, report) = h
+        .handle(serde_json::to_vec(&several).unwrap(), &invocation())
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+    let stats = &report.sources["windows-sysmon"];
+    assert_eq!((stats.events_in, stats.written()), (3, 3), "{stats:?}");
+
     // An unknown stream whose records name no source: dead letters, nothing retried. A record
     // that is not UTF-8 is kept byte for byte.
     let binary = b"\xff\xfe{\"hello\": 2}".to_vec();
