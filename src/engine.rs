@@ -445,14 +445,18 @@ impl<'a> Batch<'a> {
 
     /// Add one record that arrived on its own (a Kinesis record, a CloudWatch Logs event): parsed
     /// with the source's line parser (a JSON source also takes a whole document). A record the
-    /// parser skips (blank) is not an event.
+    /// parser skips (blank) is not an event. `packed`: the record may hold several events, one
+    /// per line (a Kinesis record from a shipper that packs them); otherwise it is one event
+    /// whose text may span lines (a CloudWatch Logs event).
     pub fn add_record(
         &mut self,
         input: &str,
         position: u64,
         record: &[u8],
-        key: Option<&str>,
+        packed: bool,
     ) -> Result<(), SinkError> {
+        // A stream record has no object key to take partition values from.
+        let key = None;
         self.stats.bytes_in += record.len() as u64;
         let mut arena = std::mem::take(&mut self.arena);
         arena.reset();
@@ -471,7 +475,11 @@ impl<'a> Batch<'a> {
             }
         } else {
             let mut parser = self.source.parser.lines();
-            let lines = record_lines(record);
+            let lines = if packed {
+                record_lines(record)
+            } else {
+                vec![record]
+            };
             let sub;
             // One line keeps the record's own origin; several (shippers that put many events
             // in one record, newline-separated) are numbered within it.

@@ -516,7 +516,10 @@ impl Handler {
                 .event_source_arn
                 .as_deref()
                 .and_then(|a| self.catalog.source_for_stream(a));
-            let events: Vec<(u64, Vec<u8>)> = if data.starts_with(&[0x1f, 0x8b]) {
+            // A CloudWatch Logs event is one event even when its text spans lines; a plain
+            // record may pack several, one per line.
+            let packed = !data.starts_with(&[0x1f, 0x8b]);
+            let events: Vec<(u64, Vec<u8>)> = if !packed {
                 match super::cloudwatch_logs::decode(&data) {
                     Ok(super::cloudwatch_logs::Payload::Control) => {
                         report.lock().expect("report lock").acknowledged += 1;
@@ -565,7 +568,7 @@ impl Handler {
                         self.settings.buffer_bytes,
                     )
                 });
-                if let Err(e) = batch.add_record(&input, pos, &bytes, None) {
+                if let Err(e) = batch.add_record(&input, pos, &bytes, packed) {
                     failure = Some(e.message);
                     break;
                 }

@@ -339,6 +339,22 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     assert!(resp.batch_item_failures.is_empty());
     let stats = &report.sources["windows-sysmon"];
     assert_eq!((stats.events_in, stats.written()), (3, 3), "{stats:?}");
+    // A CloudWatch Logs event is one event even when its text has line ends.
+    let one = json!({
+        "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "sysmon", "logStream": "host-1",
+        "subscriptionFilters": ["all"],
+        "logEvents": [{"id": "0", "timestamp": 0, "message": String::from_utf8_lossy(&sysmon[..2].join(&b"\n"[..]))}],
+    });
+    let cwl = kinesis_event(
+        "sysmon-log-collection",
+        &[gzip(one.to_string().as_bytes())],
+        6500,
+    );
+    let (_, report) = h
+        .handle(serde_json::to_vec(&cwl).unwrap(), &invocation())
+        .unwrap();
+    let stats = &report.sources["windows-sysmon"];
+    assert_eq!((stats.events_in, stats.dead()), (1, 1), "{stats:?}");
 
     // An unknown stream whose records name no source: dead letters, nothing retried. A record
     // that is not UTF-8 is kept byte for byte.
