@@ -413,14 +413,18 @@ impl<'a> Batch<'a> {
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(fail(pos - 1, e)),
             };
-            self.stats.bytes_in += line.len() as u64 + 1;
+            self.stats.bytes_in += match frame {
+                Frame::TooLong { len } => len,
+                Frame::Line => line.len() as u64,
+            } + 1;
             match frame {
                 Frame::TooLong { len } => {
                     let msg = format!(
-                        "line of {len} bytes exceeds the limit of {} bytes (first bytes kept)",
-                        limits.max_line_bytes
+                        "line of {len} bytes exceeds the limit of {} bytes (the first {} kept)",
+                        limits.max_line_bytes,
+                        line.len()
                     );
-                    let raw = &line[..line.len().min(4096)];
+                    let raw = line;
                     self.add_event(input, pos, Some(raw), Err(msg), &arena, key);
                 }
                 Frame::Line => match parser.parse(&arena, line) {

@@ -85,7 +85,13 @@ fn bad_records_become_dead_letters_with_reasons() {
         by_pos(4)["reason"]["message"]
             .as_str()
             .unwrap()
-            .contains("exceeds the limit of 300 bytes")
+            .contains("exceeds the limit of 300 bytes (the first 300 kept)")
+    );
+    // What the cap allows is kept: the line's first 300 bytes.
+    assert_eq!(
+        by_pos(4)["raw"].as_str().unwrap(),
+        &long[..300],
+        "the overlong line's kept bytes"
     );
     assert_eq!(by_pos(5)["reason"]["kind"], "missing_matched_field");
     assert!(
