@@ -517,10 +517,15 @@ impl Handler {
                 .as_deref()
                 .and_then(|a| self.catalog.source_for_stream(a));
             // A CloudWatch Logs event is one event even when its text spans lines; a plain
-            // record may pack several, one per line.
-            let packed = !data.starts_with(&[0x1f, 0x8b]);
+            // record (or a gzip record that is not a subscription payload) may pack several,
+            // one per line.
+            let mut packed = !data.starts_with(&[0x1f, 0x8b]);
             let events: Vec<(u64, Vec<u8>)> = if !packed {
                 match super::cloudwatch_logs::decode(&data) {
+                    Ok(super::cloudwatch_logs::Payload::Other(plain)) => {
+                        packed = true;
+                        vec![(1, plain)]
+                    }
                     Ok(super::cloudwatch_logs::Payload::Control) => {
                         report.lock().expect("report lock").acknowledged += 1;
                         continue;

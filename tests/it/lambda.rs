@@ -339,6 +339,18 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     assert!(resp.batch_item_failures.is_empty());
     let stats = &report.sources["windows-sysmon"];
     assert_eq!((stats.events_in, stats.written()), (3, 3), "{stats:?}");
+    // The same, compressed by the shipper: a gzip record that is not a subscription payload.
+    let packed = kinesis_event(
+        "sysmon-log-collection",
+        &[gzip(&sysmon[..3].join(&b"\n"[..]))],
+        6200,
+    );
+    let (resp, report) = h
+        .handle(serde_json::to_vec(&packed).unwrap(), &invocation())
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+    let stats = &report.sources["windows-sysmon"];
+    assert_eq!((stats.events_in, stats.written()), (3, 3), "{stats:?}");
     // A CloudWatch Logs event is one event even when its text has line ends.
     let one = json!({
         "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "sysmon", "logStream": "host-1",
