@@ -192,22 +192,24 @@ fn remember_sizes(source: &str, class: &str, sizes: &[usize]) {
     }
 }
 
-/// The lines of a stream record: the record itself when it holds one line (a final line end
-/// or none) or only blank lines, else each non-blank line without its `\n` or `\r\n`.
-fn record_lines(record: &[u8]) -> Vec<&[u8]> {
+/// The lines of a stream record with their numbers (from 1): the record itself when it holds
+/// one line (a final line end or none) or only blank lines, else each non-blank line without
+/// its `\n` or `\r\n`.
+fn record_lines(record: &[u8]) -> Vec<(u64, &[u8])> {
     let body = record.strip_suffix(b"\n").unwrap_or(record);
     let body = body.strip_suffix(b"\r").unwrap_or(body);
     if memchr::memchr(b'\n', body).is_none() {
-        return vec![record];
+        return vec![(1, record)];
     }
-    let lines: Vec<&[u8]> = body
+    let lines: Vec<(u64, &[u8])> = body
         .split(|b| *b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.strip_suffix(b"\r").unwrap_or(l)))
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
         .collect();
     // A record of blank lines is still a record: the parser says what is wrong with it.
     if lines.is_empty() {
-        vec![record]
+        vec![(1, record)]
     } else {
         lines
     }
@@ -482,19 +484,20 @@ impl<'a> Batch<'a> {
             let lines = if packed {
                 record_lines(record)
             } else {
-                vec![record]
+                vec![(1, record)]
             };
             let sub;
             // One line keeps the record's own origin; several (shippers that put many events
-            // in one record, newline-separated) are numbered within it.
-            let (origin, first) = if lines.len() > 1 {
+            // in one record, newline-separated) are placed by their line in it.
+            let several = lines.len() > 1;
+            let origin = if several {
                 sub = format!("{input}#{position}");
-                (sub.as_str(), 1)
+                sub.as_str()
             } else {
-                (input, position)
+                input
             };
-            for (i, line) in lines.into_iter().enumerate() {
-                let at = first + i as u64;
+            for (line_no, line) in lines {
+                let at = if several { line_no } else { position };
                 match parser.parse(&arena, line) {
                     LineResult::Skip => {}
                     LineResult::Event(v) => {
@@ -790,13 +793,13 @@ mod tests {
 
     #[test]
     fn records_of_several_lines() {
-        assert_eq!(record_lines(b"{\"a\":1}\n"), vec![&b"{\"a\":1}\n"[..]]);
-        assert_eq!(record_lines(b"x"), vec![&b"x"[..]]);
+        assert_eq!(record_lines(b"{\"a\":1}\n"), vec![(1, &b"{\"a\":1}\n"[..])]);
+        assert_eq!(record_lines(b"x"), vec![(1, &b"x"[..])]);
         assert_eq!(
             record_lines(b"a\r\n\n  \r\nb\nc\r\n"),
-            vec![&b"a"[..], &b"b"[..], &b"c"[..]]
+            vec![(1, &b"a"[..]), (4, &b"b"[..]), (5, &b"c"[..])]
         );
-        assert_eq!(record_lines(b"\n \n"), vec![&b"\n \n"[..]]);
+        assert_eq!(record_lines(b"\n \n"), vec![(1, &b"\n \n"[..])]);
     }
 
     #[test]
