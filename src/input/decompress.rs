@@ -71,16 +71,18 @@ pub fn open_decoded<'a, R: Read + 'a>(
     Ok((kind, Box::new(BufReader::with_capacity(256 * 1024, text))))
 }
 
+/// `data` as one gzip member, for tests.
+#[cfg(test)]
+pub(crate) fn gz(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).expect("write to memory");
+    e.finish().expect("write to memory")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn gz(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    }
 
     #[test]
     fn multi_member_gzip_and_zstd() {

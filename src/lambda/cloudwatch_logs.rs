@@ -57,15 +57,8 @@ pub fn decode(gz: &[u8]) -> Result<Payload, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
     use super::*;
-
-    fn gz(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    }
+    use crate::input::decompress::gz;
 
     #[test]
     fn subscription_payloads_and_other_gzip_records() {

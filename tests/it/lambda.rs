@@ -330,27 +330,22 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(report.sources["windows-sysmon"].events_in, 1);
 
-    // A shipper that puts several events in one record, newline-separated: each is an event.
+    // A shipper that puts several events in one record, newline-separated: each is an event;
+    // the same when the shipper compresses the record (gzip that is not a subscription payload).
     let joined = sysmon[..3].join(&b"\n"[..]);
-    let several = kinesis_event("sysmon-log-collection", &[joined], 6000);
-    let (resp, report) = h
-        .handle(serde_json::to_vec(&several).unwrap(), &invocation())
-        .unwrap();
-    assert!(resp.batch_item_failures.is_empty());
-    let stats = &report.sources["windows-sysmon"];
-    assert_eq!((stats.events_in, stats.written()), (3, 3), "{stats:?}");
-    // The same, compressed by the shipper: a gzip record that is not a subscription payload.
-    let packed = kinesis_event(
-        "sysmon-log-collection",
-        &[gzip(&sysmon[..3].join(&b"\n"[..]))],
-        6200,
-    );
-    let (resp, report) = h
-        .handle(serde_json::to_vec(&packed).unwrap(), &invocation())
-        .unwrap();
-    assert!(resp.batch_item_failures.is_empty());
-    let stats = &report.sources["windows-sysmon"];
-    assert_eq!((stats.events_in, stats.written()), (3, 3), "{stats:?}");
+    for (record, seq) in [(joined.clone(), 6000), (gzip(&joined), 6200)] {
+        let event = kinesis_event("sysmon-log-collection", &[record], seq);
+        let (resp, report) = h
+            .handle(serde_json::to_vec(&event).unwrap(), &invocation())
+            .unwrap();
+        assert!(resp.batch_item_failures.is_empty());
+        let stats = &report.sources["windows-sysmon"];
+        assert_eq!(
+            (stats.events_in, stats.written()),
+            (3, 3),
+            "{seq}: {stats:?}"
+        );
+    }
     // A CloudWatch Logs event is one event even when its text has line ends.
     let one = json!({
         "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "sysmon", "logStream": "host-1",
