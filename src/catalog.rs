@@ -272,10 +272,7 @@ fn build_source(
         message,
     };
     for k in sc.extra.keys() {
-        let known: Vec<String> = SOURCE_KEYS.iter().map(|s| s.to_string()).collect();
-        let hint = Schema::nearest(k, known.iter())
-            .map(|n| format!("; did you mean `{n}`?"))
-            .unwrap_or_default();
+        let hint = Schema::did_you_mean(k, SOURCE_KEYS);
         notes.push(format!("source `{name}`: unknown key `{k}` ignored{hint}"));
     }
     let mapping_file = match &sc.mapping_file {

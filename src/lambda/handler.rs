@@ -420,9 +420,10 @@ impl Handler {
         budget: usize,
     ) -> Result<(), Retryable> {
         let url = o.url();
+        let name = o.batch_name();
         let mut batch = self
-            .new_batch(source, o.batch_name(), inv, dl, report, budget)
-            .with_uid_salt(o.batch_name());
+            .new_batch(source, name.clone(), inv, dl, report, budget)
+            .with_uid_salt(name);
         match self.store.open(&o.bucket, &o.key, o.version_id.as_deref()) {
             Ok((reader, _len)) => {
                 let stop_at = inv

@@ -194,10 +194,7 @@ pub fn compile(
     for (key, em, base) in all {
         ctx.entry = Some(key.cloned().unwrap_or_else(|| "<default>".into()));
         for k in em.extra.keys() {
-            let known = ["schema".to_string(), "schema_mapping".to_string()];
-            let hint = Schema::nearest(k, known.iter())
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
+            let hint = Schema::did_you_mean(k, ["schema", "schema_mapping"]);
             ctx.diag(
                 Level::Warning,
                 &format!("{base}/{}", ptr_token(k)),
@@ -205,9 +202,7 @@ pub fn compile(
             );
         }
         let Some(class) = schema.class(&em.schema) else {
-            let near = Schema::nearest(&em.schema, schema.classes.keys())
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
+            let near = Schema::did_you_mean(&em.schema, schema.classes.keys());
             ctx.diag(
                 Level::Fatal,
                 &format!("{base}/schema"),
@@ -463,9 +458,7 @@ fn walk_struct(
         let p = format!("{ptr}/{}", ptr_token(k));
         let path = join(ocsf_path, k);
         let Some(attr) = attrs.get(k) else {
-            let near = Schema::nearest(k, attrs.keys())
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
+            let near = Schema::did_you_mean(k, attrs.keys());
             ctx.diag(Level::Error, &p, format!("`{path}` is not an OCSF attribute of {}{near}; its value is kept under unmapped", node_name(&node)));
             collect_unmapped(ctx, &path, v, &p, &mut extra_unmapped);
             continue;

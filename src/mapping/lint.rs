@@ -69,9 +69,7 @@ pub(super) fn lint_literals(
             };
             for it in items {
                 if !ctx.schema.profiles.contains(&it) {
-                    let near = Schema::nearest(&it, ctx.schema.profiles.iter())
-                        .map(|n| format!("; did you mean `{n}`?"))
-                        .unwrap_or_default();
+                    let near = Schema::did_you_mean(&it, &ctx.schema.profiles);
                     ctx.diag(
                         Level::Error,
                         &p,

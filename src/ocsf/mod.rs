@@ -219,15 +219,26 @@ impl Schema {
     }
 
     /// Names closest to `wanted` among `candidates`, for "did you mean" messages.
-    pub fn nearest<'a>(
+    pub fn nearest<'a, T: AsRef<str> + ?Sized + 'a>(
         wanted: &str,
-        candidates: impl Iterator<Item = &'a String>,
+        candidates: impl IntoIterator<Item = &'a T>,
     ) -> Option<&'a str> {
         candidates
-            .map(|c| (strsim::jaro_winkler(wanted, c), c))
+            .into_iter()
+            .map(|c| (strsim::jaro_winkler(wanted, c.as_ref()), c.as_ref()))
             .filter(|(score, _)| *score > 0.7)
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, c)| c.as_str())
+            .map(|(_, c)| c)
+    }
+
+    /// `; did you mean `x`?` for the nearest of `candidates`, or nothing: the tail of a message.
+    pub fn did_you_mean<'a, T: AsRef<str> + ?Sized + 'a>(
+        wanted: &str,
+        candidates: impl IntoIterator<Item = &'a T>,
+    ) -> String {
+        Schema::nearest(wanted, candidates)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default()
     }
 }
 
