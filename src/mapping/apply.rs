@@ -573,7 +573,7 @@ fn validate_struct(
             _ => {}
         }
     }
-    let present = |i: &Option<usize>| i.is_some_and(|i| !members[i].is_null());
+    let present = |p: &Option<Vec<usize>>| p.as_deref().is_some_and(|p| present_at(members, p));
     let whole = || match at {
         None => st.ocsf_name.clone(),
         Some(_) => At::spell(at, None),
@@ -591,6 +591,18 @@ fn validate_struct(
             whole(),
             st.just_one.join(", ")
         ));
+    }
+}
+
+/// Whether the member at field indices `path` (one per struct level) holds a value.
+fn present_at(members: &[Val<'_>], path: &[usize]) -> bool {
+    match path {
+        [] => false,
+        [last] => !members[*last].is_null(),
+        [first, rest @ ..] => match members[*first] {
+            Val::Struct(inner) => present_at(inner, rest),
+            _ => false,
+        },
     }
 }
 

@@ -247,6 +247,14 @@ pub(super) fn lint_root(
             )
         });
     }
+    lint_constraints(
+        ctx,
+        ptr,
+        &class.name,
+        &format!("class {}", class.name),
+        &class.constraints,
+        tmpl,
+    );
     match tmpl.get("metadata").and_then(|m| m.get("product")) {
         None => ctx.diag(
             Level::Error,
@@ -310,18 +318,73 @@ pub(super) fn lint_required_members(
             });
         }
     }
-    if !o.constraints.at_least_one.is_empty()
-        && !o.constraints.at_least_one.iter().any(|n| m.contains_key(n))
-    {
+    lint_constraints(
+        ctx,
+        ptr,
+        path,
+        &format!("object {}", o.name),
+        &o.constraints,
+        m,
+    );
+}
+
+/// An `at_least_one` none of whose members is mapped, or a `just_one` mapped never or more
+/// than once. Members may be dotted (`device.os.sp_name`); a member counts as mapped when the
+/// mapping gives it any value (a path may still find nothing in an event).
+pub(super) fn lint_constraints(
+    ctx: &mut Ctx,
+    ptr: &str,
+    whole: &str,
+    kind: &str,
+    c: &crate::ocsf::Constraints,
+    m: &Map<String, Value>,
+) {
+    let mapped = |dotted: &String| {
+        let mut at = m;
+        let mut names = dotted.split('.').peekable();
+        while let Some(n) = names.next() {
+            match (at.get(n), names.peek()) {
+                (None | Some(Value::Null), _) => return false,
+                (Some(_), None) => return true,
+                (Some(Value::Object(inner)), Some(_)) => at = inner,
+                (Some(_), Some(_)) => return false,
+            }
+        }
+        false
+    };
+    if !c.at_least_one.is_empty() && !c.at_least_one.iter().any(mapped) {
         ctx.diag(
             Level::Error,
             ptr,
             format!(
-                "`{path}` needs at least one of {} (object {})",
-                o.constraints.at_least_one.join(", "),
-                o.name
+                "`{whole}` needs at least one of {} ({kind}); none is mapped, so such events go to the dead letters",
+                c.at_least_one.join(", "),
             ),
         );
+    }
+    if c.just_one.is_empty() {
+        return;
+    }
+    let given: Vec<&String> = c.just_one.iter().filter(|n| mapped(n)).collect();
+    let needs = format!(
+        "`{whole}` needs exactly one of {} ({kind})",
+        c.just_one.join(", ")
+    );
+    match given.len() {
+        0 => ctx.diag(
+            Level::Error,
+            ptr,
+            format!("{needs}; none is mapped, so such events go to the dead letters"),
+        ),
+        1 => {}
+        n => ctx.diag(
+            Level::Warning,
+            ptr,
+            format!(
+                "{needs}; {} are mapped: an event in which more than one is present goes to the dead letters",
+                if n == 2 { "both".to_string() } else { format!("{n} of them") }
+            ),
+        ),
     }
 }
 

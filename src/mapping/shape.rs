@@ -52,9 +52,11 @@ pub struct StructShape {
     pub fill_fields: Vec<usize>,
     /// Fields that validation looks at (required, or structs and lists of structs).
     pub check_fields: Vec<usize>,
-    /// The fields of `at_least_one` and `just_one` (`None`: never produced), by `finalize`.
-    pub at_least_one_fields: Vec<Option<usize>>,
-    pub just_one_fields: Vec<Option<usize>>,
+    /// Where the members of `at_least_one` and `just_one` sit: field indices from this struct
+    /// down, several for a dotted name such as Patch State's `device.os.sp_name` (`None`:
+    /// never produced). Resolved by `finalize`.
+    pub at_least_one_fields: Vec<Option<Vec<usize>>>,
+    pub just_one_fields: Vec<Option<Vec<usize>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +89,21 @@ impl Shape {
 impl StructShape {
     pub fn index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// The field indices of a dotted name through nested structs (`device.os.sp_name`).
+    pub fn index_path(&self, dotted: &str) -> Option<Vec<usize>> {
+        let mut at = self;
+        let mut out = Vec::new();
+        let mut names = dotted.split('.').peekable();
+        while let Some(name) = names.next() {
+            let i = at.index(name)?;
+            out.push(i);
+            if names.peek().is_some() {
+                at = at.fields[i].shape.as_struct()?;
+            }
+        }
+        Some(out)
     }
 
     pub fn field(&self, name: &str) -> Option<&Field> {
@@ -144,8 +161,12 @@ impl StructShape {
         };
         self.fill_fields = pick(&|f| is_enum(f) || nested(f));
         self.check_fields = pick(&|f| f.required || nested(f));
-        self.at_least_one_fields = self.at_least_one.iter().map(|n| self.index(n)).collect();
-        self.just_one_fields = self.just_one.iter().map(|n| self.index(n)).collect();
+        self.at_least_one_fields = self
+            .at_least_one
+            .iter()
+            .map(|n| self.index_path(n))
+            .collect();
+        self.just_one_fields = self.just_one.iter().map(|n| self.index_path(n)).collect();
         self.unmapped_required = required_of(&self.ocsf_name)
             .into_iter()
             .filter(|r| self.index(r).is_none())

@@ -4,6 +4,7 @@ mod bad_input;
 mod captions;
 mod checker;
 mod cli;
+mod constraints;
 mod deployment;
 mod end_to_end;
 mod lambda;

@@ -31,6 +31,15 @@ def one_value_per_row(table, path):
     return arr.null_count == 0 and len(arr.unique()) == 1
 
 
+def has(obj, dotted):
+    """Whether a constraint member is present; Patch State names one as `device.os.sp_name`."""
+    for name in dotted.split("."):
+        if not isinstance(obj, dict) or obj.get(name) is None:
+            return False
+        obj = obj[name]
+    return True
+
+
 class Checker:
     def __init__(self, schema):
         self.s = schema
@@ -100,9 +109,9 @@ class Checker:
                 if cap is not None and obj[sib] != cap:
                     self.err(where, f"`{sib}` is {obj[sib]!r} but `{k}` {obj[k]} is {cap!r}")
         c = constraints or {}
-        if c.get("at_least_one") and not any(k in present for k in c["at_least_one"]):
+        if c.get("at_least_one") and not any(has(obj, k) for k in c["at_least_one"]):
             self.err(where, f"{object_name} needs at least one of {c['at_least_one']}")
-        if c.get("just_one") and sum(k in present for k in c["just_one"]) != 1:
+        if c.get("just_one") and sum(has(obj, k) for k in c["just_one"]) != 1:
             self.err(where, f"{object_name} needs exactly one of {c['just_one']}")
 
     def check_value(self, where, attr, v, profiles):
