@@ -3,7 +3,7 @@
 //! Object names come from the batch name, so re-running the same input overwrites.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 
 use bumpalo::Bump;
@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use crate::catalog::{PartitionRule, Source};
 use crate::event::Node;
-use crate::input::parsers::LineResult;
+use crate::input::held::{HeldRecord, NumberedLine};
+use crate::input::parsers::{LineResult, UNTERMINATED};
 use crate::input::{Frame, LineReader, open_decoded};
 use crate::mapping::MapOutcome;
 use crate::mapping::convert::raw_text;
@@ -407,18 +408,70 @@ impl<'a> Batch<'a> {
         let mut parser = self.source.parser.lines();
         let mut buf = Vec::with_capacity(4096);
         let mut arena = std::mem::take(&mut self.arena);
+        // A record whose quoted field spans lines, and lines to read again after giving one up.
+        let mut held = HeldRecord::default();
+        let mut again: VecDeque<NumberedLine> = VecDeque::new();
+        let mut replayed: Vec<u8>;
         let result = loop {
             arena.reset();
-            let pos = lines.line_no + 1;
-            let (frame, line) = match lines.next(&mut buf) {
-                Ok(Some(f)) => f,
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(fail(pos - 1, e)),
+            let (pos, frame, line) = if let Some((p, l)) = again.pop_front() {
+                replayed = l;
+                (p, Frame::Line, replayed.as_slice())
+            } else {
+                let pos = lines.line_no + 1;
+                match lines.next(&mut buf) {
+                    Ok(Some((frame, line))) => {
+                        self.stats.bytes_in += match frame {
+                            Frame::TooLong { len } => len,
+                            Frame::Line => line.len() as u64,
+                        } + 1;
+                        (pos, frame, line)
+                    }
+                    Ok(None) if held.is_open() => {
+                        self.give_up_held(
+                            &mut held,
+                            &mut again,
+                            "before the input ends",
+                            input,
+                            key,
+                        );
+                        continue;
+                    }
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(fail(pos - 1, e)),
+                }
             };
-            self.stats.bytes_in += match frame {
-                Frame::TooLong { len } => len,
-                Frame::Line => line.len() as u64,
-            } + 1;
+            if held.is_open() {
+                match frame {
+                    Frame::Line if self.source.parser.closes(line) => {
+                        held.push(pos, line);
+                        let (first, text) = held.take();
+                        let text = arena.alloc_slice_copy(&text);
+                        let parsed = parser.parse(&arena, text);
+                        self.add_line(input, first, text, parsed, &arena, key);
+                    }
+                    Frame::Line if held.len() + 1 + line.len() <= limits.max_line_bytes => {
+                        held.push(pos, line)
+                    }
+                    Frame::Line => {
+                        let why = format!("within {} bytes", limits.max_line_bytes);
+                        self.give_up_held(&mut held, &mut again, &why, input, key);
+                        again.push_back((pos, line.to_vec()));
+                    }
+                    Frame::TooLong { .. } => {
+                        self.give_up_held(
+                            &mut held,
+                            &mut again,
+                            "before an overlong line",
+                            input,
+                            key,
+                        );
+                    }
+                }
+                if !matches!(frame, Frame::TooLong { .. }) {
+                    continue;
+                }
+            }
             match frame {
                 Frame::TooLong { len } => {
                     let msg = format!(
@@ -430,13 +483,8 @@ impl<'a> Batch<'a> {
                     self.add_event(input, pos, Some(raw), Err(msg), &arena, key);
                 }
                 Frame::Line => match parser.parse(&arena, line) {
-                    LineResult::Skip => {}
-                    LineResult::Event(v) => {
-                        self.add_event(input, pos, Some(line), Ok(v), &arena, key)
-                    }
-                    LineResult::Error(msg) => {
-                        self.add_event(input, pos, Some(line), Err(msg), &arena, key)
-                    }
+                    LineResult::Open => held.push(pos, line),
+                    parsed => self.add_line(input, pos, line, parsed, &arena, key),
                 },
             }
             if self.stats.events_in.is_multiple_of(MEASURE_EVERY)
@@ -447,6 +495,53 @@ impl<'a> Batch<'a> {
         };
         self.arena = arena;
         result
+    }
+
+    /// What the parser made of one line (or of the lines of one record): an event, a dead
+    /// letter, or nothing for a header or blank line.
+    fn add_line<'e>(
+        &mut self,
+        input: &str,
+        position: u64,
+        line: &[u8],
+        parsed: LineResult<'e>,
+        arena: &'e Bump,
+        key: Option<&str>,
+    ) {
+        match parsed {
+            LineResult::Skip => {}
+            LineResult::Event(v) => self.add_event(input, position, Some(line), Ok(v), arena, key),
+            LineResult::Error(msg) => {
+                self.add_event(input, position, Some(line), Err(msg), arena, key)
+            }
+            LineResult::Open => self.add_event(
+                input,
+                position,
+                Some(line),
+                Err(UNTERMINATED.to_string()),
+                arena,
+                key,
+            ),
+        }
+    }
+
+    /// No line closed the quoted field that `held`'s first line opened (`why`: within the
+    /// limit, or before the input ends): that line is a dead letter, and the lines after it
+    /// are read again on their own, ahead of any others waiting.
+    fn give_up_held(
+        &mut self,
+        held: &mut HeldRecord,
+        again: &mut VecDeque<NumberedLine>,
+        why: &str,
+        input: &str,
+        key: Option<&str>,
+    ) {
+        let ((pos, first), rest) = held.give_up();
+        for l in rest.into_iter().rev() {
+            again.push_front(l);
+        }
+        let msg = format!("{UNTERMINATED}: no later line closes it {why}");
+        self.add_event(input, pos, Some(&first), Err(msg), &Bump::new(), key);
     }
 
     /// Add one record that arrived on its own (a Kinesis record, a CloudWatch Logs event): parsed
@@ -498,15 +593,8 @@ impl<'a> Batch<'a> {
             };
             for (line_no, line) in lines {
                 let at = if several { line_no } else { position };
-                match parser.parse(&arena, line) {
-                    LineResult::Skip => {}
-                    LineResult::Event(v) => {
-                        self.add_event(origin, at, Some(line), Ok(v), &arena, key)
-                    }
-                    LineResult::Error(msg) => {
-                        self.add_event(origin, at, Some(line), Err(msg), &arena, key)
-                    }
-                }
+                let parsed = parser.parse(&arena, line);
+                self.add_line(origin, at, line, parsed, &arena, key);
             }
         }
         self.arena = arena;

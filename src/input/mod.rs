@@ -2,6 +2,7 @@
 
 pub mod decompress;
 pub mod framing;
+pub mod held;
 pub mod parsers;
 
 pub use decompress::open_decoded;

@@ -192,3 +192,97 @@ fn alb_columns_of_a_newer_format_are_kept_in_unmapped() {
     assert!(u.get("extra_fields.field_35").is_none(), "`-` is absent");
     assert_eq!(u["extra_fields.field_36"], "new three");
 }
+
+/// Event Viewer's "Save as CSV": the sixth column (no header name) is the event's message,
+/// quoted, with its lines and doubled quotes. A record that spans lines is one event; a quote
+/// no line closes makes that one line a dead letter and the lines after it are read on their own.
+#[test]
+fn a_quoted_csv_field_may_span_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_in(
+        dir.path(),
+        r#"{"custom_source_events":{"source_name":"evtx-csv","matched_field":"$['Event ID']",
+          "timestamp":{"field":"$['Date and Time']","format":"%m/%d/%Y %I:%M:%S %p"},
+          "ocsf_mapping":{"1":{"schema":"base_event","schema_mapping":{
+            "metadata":{"product":{"name":"$.Source","vendor_name":"Microsoft"}},
+            "activity_id":99,"severity_id":1,"message":"$.column_6",
+            "unmapped":{"task":"$['Task Category']"}}}}}}"#,
+        r#"{"name":"evtx-csv","mapping_file":"m.json","format":{"type":"delimited","delimiter":",","header":true}}"#,
+    );
+    let message = [
+        "Process Create:",
+        "RuleName: -",
+        "UtcTime: 2024-03-05 10:11:12.123",
+        "ProcessId: 4242",
+        r#"CommandLine: ""C:\Windows\System32\cmd.exe"" /c ""echo hi"""#,
+        "",
+        "User: CORP\\alice",
+    ]
+    .join("\r\n");
+    let export = [
+        "Level,Date and Time,Source,Event ID,Task Category".to_string(),
+        format!(
+            r#"Information,3/5/2024 10:11:12 AM,Microsoft-Windows-Sysmon,1,Process Create (rule: ProcessCreate),"{message}""#
+        ),
+        r#"Information,3/5/2024 10:12:00 PM,Microsoft-Windows-Sysmon,1,Process Create (rule: ProcessCreate),"one line""#.to_string(),
+        // Broken: the quote opens and nothing closes it before the input ends.
+        r#"Information,3/5/2024 10:13:00 PM,Microsoft-Windows-Sysmon,1,Process Create (rule: ProcessCreate),"broken"#.to_string(),
+        r#"Information,3/5/2024 10:14:00 PM,Microsoft-Windows-Sysmon,1,Process Create (rule: ProcessCreate),after"#.to_string(),
+    ]
+    .join("\r\n");
+    let (records, out) = transform(&catalog, "evtx-csv", &[("export.csv", &export)]);
+    let s = &out.stats;
+    assert_eq!((s.events_in, s.written(), s.dead()), (4, 3, 1), "{s:?}");
+    let want_first = message.replace("\r\n", "\n").replace("\"\"", "\"");
+    assert_eq!(records[0]["message"], json!(want_first));
+    assert!(want_first.contains(r#"CommandLine: "C:\Windows\System32\cmd.exe" /c "echo hi""#));
+    assert_eq!(records[0]["time"], json!(1_709_633_472_000i64));
+    assert_eq!(records[1]["message"], json!("one line"));
+    assert_eq!(records[2]["message"], json!("after"));
+    assert_eq!(records[2]["time"], json!(1_709_676_840_000i64));
+
+    let dead = dead_letters(&out);
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["origin"]["position"], json!(10));
+    let msg = dead[0]["reason"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("unterminated quoted field") && msg.contains("before the input ends"),
+        "{msg}"
+    );
+    assert!(dead[0]["raw"].as_str().unwrap().ends_with(r#","broken"#));
+}
+
+/// A quoted field that no line closes within the line limit: its first line is a dead letter,
+/// and every line after it is read again as a record of its own.
+#[test]
+fn an_open_quote_gives_way_at_the_line_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_in(
+        dir.path(),
+        r#"{"custom_source_events":{"source_name":"c","matched_field":"$.k",
+          "ocsf_mapping":{"e":{"schema":"base_event","schema_mapping":{
+            "metadata":{"product":{"name":"P","vendor_name":"V"}},"time":"$.t",
+            "activity_id":99,"severity_id":1,"message":"$.m"}}}}}"#,
+        r#"{"name":"c","mapping_file":"m.json","format":{"type":"delimited","delimiter":",","columns":["t","k","m"]},"limits":{"max_line_bytes":100}}"#,
+    );
+    let mut lines = vec![r#"2024-03-05T10:00:00Z,e,"never closed"#.to_string()];
+    lines.extend((1..=6).map(|i| format!("2024-03-05T10:00:0{i}Z,e,line {i}")));
+    let (records, out) = transform(&catalog, "c", &[("open.csv", &lines.join("\n"))]);
+    let s = &out.stats;
+    assert_eq!((s.events_in, s.written(), s.dead()), (7, 6, 1), "{s:?}");
+    let messages: Vec<&str> = records
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        ["line 1", "line 2", "line 3", "line 4", "line 5", "line 6"]
+    );
+    let dead = dead_letters(&out);
+    assert_eq!(dead[0]["origin"]["position"], json!(1));
+    let msg = dead[0]["reason"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("no later line closes it within 100 bytes"),
+        "{msg}"
+    );
+}

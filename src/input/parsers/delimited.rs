@@ -1,5 +1,7 @@
 //! Splitting delimited text: a delimiter character, `"`-quoted fields (a doubled `""` is a
-//! quote), and runs of spaces counted as one separator when the delimiter is a space.
+//! quote), and runs of spaces counted as one separator when the delimiter is a space. A quoted
+//! field may hold line breaks (RFC 4180, as spreadsheets and Event Viewer export messages):
+//! `closes_open_field` tells whether a further line ends such a record.
 
 use std::borrow::Cow;
 
@@ -64,12 +66,48 @@ fn quoted(q: &str, delim: char) -> Result<(Cow<'_, str>, &str), String> {
         }
         i = at + 1;
     }
-    Err("unterminated quoted field".into())
+    Err(UNTERMINATED.into())
+}
+
+/// What `split_delimited` reports for a quoted field that the text does not close.
+pub const UNTERMINATED: &str = "unterminated quoted field";
+
+/// Whether `line`, read inside a quoted field that an earlier line opened, closes that field
+/// and every quoted field it opens itself: the record ends on this line. Looks at the new line
+/// only, so joining a long record costs one pass over each of its lines.
+pub fn closes_open_field(line: &str, delim: char) -> bool {
+    // A doubled quote cannot span lines (a quote at a line's end closes), so the field's
+    // earlier lines do not matter.
+    match quoted(line, delim) {
+        Err(_) => false,
+        Ok((_, after)) => match after.strip_prefix(delim) {
+            Some(rest) => split_delimited(rest, delim).is_ok(),
+            None => true,
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quoted_field_closes_on_a_later_line() {
+        // `1,"first` opened a field: these lines go on with it.
+        assert!(!closes_open_field("second line", ','));
+        assert!(!closes_open_field("has \"\"doubled\"\" quotes", ','));
+        assert!(closes_open_field("last\",2", ','));
+        assert!(closes_open_field("\"", ','));
+        // It closes, and the line opens another field that stays open.
+        assert!(!closes_open_field("end\",\"next", ','));
+        assert!(closes_open_field("end\",\"next\",3", ','));
+        // Joined, the record splits as one.
+        let joined = "1,\"first\nsecond line\nlast\",2";
+        assert_eq!(
+            split_delimited(joined, ',').unwrap(),
+            vec!["1", "first\nsecond line\nlast", "2"]
+        );
+    }
 
     #[test]
     fn quoted_and_empty_fields() {

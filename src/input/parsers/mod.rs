@@ -12,7 +12,7 @@ use crate::event::{Members, Node, finish_object, parse_json};
 use crate::config::FormatConfig;
 
 pub use alb::parse_alb_line;
-pub use delimited::split_delimited;
+pub use delimited::{UNTERMINATED, split_delimited};
 pub use windows_event::{normalize_windows_event, parse_description};
 
 /// A compiled input format.
@@ -40,6 +40,10 @@ pub enum LineResult<'a> {
     /// A header, comment or blank line.
     Skip,
     Error(String),
+    /// The line opens a quoted field that it does not close: the record goes on in the next
+    /// lines (CSV/TSV; never for a space delimiter, where a stray quote is a broken line).
+    /// Join lines until `Parser::closes` and parse them as one.
+    Open,
 }
 
 impl Parser {
@@ -105,6 +109,18 @@ impl Parser {
             Parser::Alb => "alb",
             Parser::Delimited { .. } => "delimited",
             Parser::Regex(_) => "regex",
+        }
+    }
+
+    /// Whether `line`, following lines that gave `LineResult::Open`, ends that record.
+    pub fn closes(&self, line: &[u8]) -> bool {
+        match self {
+            Parser::Delimited { delimiter, .. } => match std::str::from_utf8(line) {
+                Ok(s) => delimited::closes_open_field(s, *delimiter),
+                // Not text: end the record here; parsing it reports the bytes.
+                Err(_) => true,
+            },
+            _ => true,
         }
     }
 
@@ -195,6 +211,7 @@ impl LineParser<'_> {
                 }
                 let fields = match split_delimited(s, *delimiter) {
                     Ok(f) => f,
+                    Err(e) if e == UNTERMINATED && *delimiter != ' ' => return LineResult::Open,
                     Err(e) => return LineResult::Error(e),
                 };
                 if *header && self.header.is_none() {
