@@ -152,19 +152,22 @@ impl CompiledMapping {
             unconvertible: rejects.len() as u32,
             overridden: 0,
         };
-        let profiles = derive(class, root, uid, rejects, extras, &mut warnings, bump);
         let time = match root[class.idx.time] {
             Val::Int(t) => t,
             _ => {
+                let what = match rejects.iter().find(|(k, _)| k == "time") {
+                    Some((_, v)) => format!(
+                        "`time` \"{v}\" is not a time this mapping reads (RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]`, epoch seconds or milliseconds; `timestamp.format` in the mapping file gives another layout)"
+                    ),
+                    None => "`time` is absent".to_string(),
+                };
                 return MapOutcome::Dead(DeadReason::new(
                     "missing_time",
-                    format!(
-                        "`time` is absent or not a time (class {}, matched value \"{key}\")",
-                        class.name
-                    ),
+                    format!("{what} (class {}, matched value \"{key}\")", class.name),
                 ));
             }
         };
+        let profiles = derive(class, root, uid, rejects, extras, &mut warnings, bump);
         let mut problems = Vec::new();
         validate_struct(&class.shape, root, None, profiles, &mut problems);
         if !problems.is_empty() {

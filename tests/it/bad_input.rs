@@ -101,6 +101,12 @@ fn bad_records_become_dead_letters_with_reasons() {
             .contains("no mapping for `$.kind` = \"dns\"")
     );
     assert_eq!(by_pos(8)["reason"]["kind"], "missing_time");
+    // The value that is not a time is named, and where to say how to read it.
+    let msg = by_pos(8)["reason"]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("`time` \"yesterday\" is not a time") && msg.contains("timestamp.format"),
+        "{msg}"
+    );
     assert!(
         by_pos(9)["reason"]["message"]
             .as_str()
