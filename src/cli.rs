@@ -158,12 +158,33 @@ pub fn load_catalog(arg: &ConfigArg) -> Result<Catalog, LoadError> {
     }
 }
 
-fn collect_inputs(inputs: &[String]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+/// What the inputs named: the files to read, and what walking folders left out.
+struct Inputs {
+    files: Vec<PathBuf>,
+    /// Hidden entries (`.git`, `.DS_Store`) and the output folder, found under a folder.
+    skipped: Vec<PathBuf>,
+}
+
+/// Each file named, `-`, and every file under each folder named (recursively, in path order)
+/// but hidden entries and what the run writes (`exclude`: the output folder and the report;
+/// a run over `.` must not read the lake an earlier run wrote into `./lake`). A hidden file
+/// named on its own is read.
+fn collect_inputs(inputs: &[String], exclude: &[&Path]) -> Result<Inputs> {
+    let exclude: Vec<PathBuf> = exclude
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    let written = |p: &Path| {
+        !exclude.is_empty() && std::fs::canonicalize(p).is_ok_and(|c| exclude.contains(&c))
+    };
+    let mut out = Inputs {
+        files: Vec::new(),
+        skipped: Vec::new(),
+    };
     for i in inputs {
         let p = PathBuf::from(i);
         if i == "-" {
-            out.push(p);
+            out.files.push(p);
         } else if p.is_dir() {
             let mut stack = vec![p];
             let mut files = Vec::new();
@@ -172,7 +193,12 @@ fn collect_inputs(inputs: &[String]) -> Result<Vec<PathBuf>> {
                     .with_context(|| format!("reading folder {}", d.display()))?
                 {
                     let path = e?.path();
-                    if path.is_dir() {
+                    let hidden = path
+                        .file_name()
+                        .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."));
+                    if hidden || written(&path) {
+                        out.skipped.push(path);
+                    } else if path.is_dir() {
                         stack.push(path)
                     } else {
                         files.push(path)
@@ -180,13 +206,14 @@ fn collect_inputs(inputs: &[String]) -> Result<Vec<PathBuf>> {
                 }
             }
             files.sort();
-            out.extend(files);
+            out.files.extend(files);
         } else if p.is_file() {
-            out.push(p);
+            out.files.push(p);
         } else {
             bail!("input {i} does not exist");
         }
     }
+    out.skipped.sort();
     Ok(out)
 }
 
@@ -230,6 +257,7 @@ fn read_stdin_head() -> std::io::Result<Vec<u8>> {
 fn run_inputs<'a>(
     catalog: &'a Catalog,
     args: &InputArgs,
+    exclude: &[&Path],
     preview: Option<usize>,
     spill: Option<(usize, Sink<'a>)>,
 ) -> Result<Batch<'a>> {
@@ -245,7 +273,17 @@ fn run_inputs<'a>(
                 .join(", ")
         )
     })?;
-    let inputs = collect_inputs(&args.inputs)?;
+    let Inputs {
+        files: inputs,
+        skipped,
+    } = collect_inputs(&args.inputs, exclude)?;
+    if !skipped.is_empty() {
+        let names: Vec<String> = skipped.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "note: not read (hidden, or written by this run): {}",
+            names.join(", ")
+        );
+    }
     let defaults = PartitionDefaults {
         account: args.account_id.clone(),
         region: args.region.clone(),
@@ -452,7 +490,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 })
             };
             let budget = args.buffer_mb.max(1) << 20;
-            let batch = run_inputs(&catalog, &args.input, None, Some((budget, sink)))?;
+            let batch = run_inputs(
+                &catalog,
+                &args.input,
+                &[args.out.as_path()]
+                    .into_iter()
+                    .chain(args.report.as_deref())
+                    .collect::<Vec<_>>(),
+                None,
+                Some((budget, sink)),
+            )?;
             let source = batch.source().name.clone();
             let output = batch.finish()?;
             let mut written = written.take();
@@ -486,7 +533,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Preview(args) => {
             let catalog = load_catalog(&args.input.config)?;
-            let batch = run_inputs(&catalog, &args.input, Some(args.count), None)?;
+            let batch = run_inputs(&catalog, &args.input, &[], Some(args.count), None)?;
             for v in batch.preview().0 {
                 println!("{}", serde_json::to_string_pretty(v)?);
             }

@@ -322,3 +322,50 @@ fn object_names_follow_the_input_not_only_its_path() {
         "{a:?} {b:?}"
     );
 }
+
+/// A folder given as input is read without its hidden entries and without the output folder
+/// inside it: running twice over `.` reads the same events, not the lake the first run wrote.
+#[test]
+fn a_folder_is_read_without_hidden_entries_or_the_lake_inside_it() {
+    let work = tempfile::tempdir().unwrap();
+    let logs = work.path().join("logs");
+    std::fs::create_dir_all(logs.join(".git")).unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/aws-network-firewall/edge-fw.log.gz"),
+        logs.join("edge-fw.log.gz"),
+    )
+    .unwrap();
+    std::fs::write(logs.join(".DS_Store"), b"\0\0\0\x01Bud1").unwrap();
+    std::fs::write(logs.join(".git/HEAD"), b"ref: refs/heads/main\n").unwrap();
+    let run = || {
+        let out = bin()
+            .current_dir(work.path())
+            .args(["transform", "--source", "aws-network-firewall", "--config"])
+            .arg(repo().join("mappings/sources.json"))
+            .args(["--report", "report.json", "."])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(work.path().join("report.json")).unwrap())
+                .unwrap();
+        (r, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (first, stderr) = run();
+    assert!(
+        stderr.contains(".DS_Store") && stderr.contains(".git"),
+        "{stderr}"
+    );
+    let (second, stderr) = run();
+    assert!(stderr.contains("lake"), "{stderr}");
+    for r in [&first, &second] {
+        assert_eq!(r["stats"]["dead_lettered"], serde_json::json!({}), "{r}");
+        assert!(r["stats"]["events_in"].as_u64().unwrap() > 0);
+    }
+    assert_eq!(first["stats"], second["stats"]);
+    assert_eq!(first["objects"], second["objects"]);
+}
