@@ -1,10 +1,12 @@
 //! One batch of one source: raw inputs → events → OCSF records grouped by (class, accountId,
 //! region, eventDay) → Parquet objects sorted by time, plus dead letters and counts.
 //! Object names come from the batch name, so re-running the same input overwrites.
+//! Reading inputs and stream records into events is in `reading`.
+
+mod reading;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, VecDeque};
-use std::io::Read;
+use std::collections::BTreeMap;
 
 use bumpalo::Bump;
 use serde::Serialize;
@@ -12,9 +14,6 @@ use serde_json::Value;
 
 use crate::catalog::{PartitionRule, Source};
 use crate::event::Node;
-use crate::input::held::{HeldRecord, NumberedLine};
-use crate::input::parsers::{LineResult, UNTERMINATED};
-use crate::input::{Frame, LineReader, open_decoded};
 use crate::mapping::MapOutcome;
 use crate::mapping::convert::raw_text;
 use crate::mapping::time::event_day;
@@ -193,32 +192,6 @@ fn remember_sizes(source: &str, class: &str, sizes: &[usize]) {
     }
 }
 
-/// The lines of a stream record with their numbers (from 1): the record itself when it holds
-/// one line (a final line end or none) or only blank lines, else each non-blank line without
-/// its `\n` or `\r\n`.
-fn record_lines(record: &[u8]) -> Vec<(u64, &[u8])> {
-    let body = record.strip_suffix(b"\n").unwrap_or(record);
-    let body = body.strip_suffix(b"\r").unwrap_or(body);
-    if memchr::memchr(b'\n', body).is_none() {
-        return vec![(1, record)];
-    }
-    let lines: Vec<(u64, &[u8])> = body
-        .split(|b| *b == b'\n')
-        .enumerate()
-        .map(|(i, l)| (i as u64 + 1, l.strip_suffix(b"\r").unwrap_or(l)))
-        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-        .collect();
-    // A record of blank lines is still a record: the parser says what is wrong with it.
-    if lines.is_empty() {
-        vec![(1, record)]
-    } else {
-        lines
-    }
-}
-
-/// How often (in events) the buffered size is measured.
-const MEASURE_EVERY: u64 = 256;
-
 pub struct Batch<'a> {
     source: &'a Source,
     name: String,
@@ -357,253 +330,6 @@ impl<'a> Batch<'a> {
         self.source
     }
 
-    /// Read one input (any compression) and add its events. `key` is the S3 key, for partition
-    /// values captured from it.
-    pub fn add_input<R: Read>(
-        &mut self,
-        input: &str,
-        key: Option<&str>,
-        reader: R,
-    ) -> Result<(), InputError> {
-        let limits = self.source.limits.clone();
-        let fail = |position: u64, e: std::io::Error| InputError {
-            input: input.to_string(),
-            position,
-            retryable: matches!(
-                e.kind(),
-                std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::ConnectionAborted
-                    | std::io::ErrorKind::TimedOut
-                    | std::io::ErrorKind::Interrupted
-                    | std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::Other
-            ),
-            message: e.to_string(),
-        };
-        let (_, mut r) =
-            open_decoded(reader, limits.max_decompressed_bytes).map_err(|e| fail(0, e))?;
-        if self.source.parser.is_document() {
-            let mut buf = Vec::new();
-            r.read_to_end(&mut buf).map_err(|e| fail(0, e))?;
-            self.stats.bytes_in += buf.len() as u64;
-            // A whole document's events live together, in an arena of their own.
-            let arena = Bump::new();
-            match self.source.parser.document_events(&arena, &buf) {
-                Ok(events) => {
-                    for (i, ev) in events.into_iter().enumerate() {
-                        self.add_event(input, i as u64 + 1, None, Ok(ev), &arena, key);
-                    }
-                }
-                Err(msg) => self.add_event(input, 1, Some(&buf), Err(msg), &arena, key),
-            }
-            return Ok(());
-        }
-        let mut lines = LineReader::new(r, limits.max_line_bytes);
-        let spill_fail = |position: u64, e: SinkError| InputError {
-            input: input.to_string(),
-            position,
-            retryable: e.retryable,
-            message: format!("storing output: {}", e.message),
-        };
-        let mut parser = self.source.parser.lines();
-        let mut buf = Vec::with_capacity(4096);
-        let mut arena = std::mem::take(&mut self.arena);
-        // A record whose quoted field spans lines, and lines to read again after giving one up.
-        let mut held = HeldRecord::default();
-        let mut again: VecDeque<NumberedLine> = VecDeque::new();
-        let mut replayed: Vec<u8>;
-        let result = loop {
-            arena.reset();
-            let (pos, frame, line) = if let Some((p, l)) = again.pop_front() {
-                replayed = l;
-                (p, Frame::Line, replayed.as_slice())
-            } else {
-                let pos = lines.line_no + 1;
-                match lines.next(&mut buf) {
-                    Ok(Some((frame, line))) => {
-                        self.stats.bytes_in += match frame {
-                            Frame::TooLong { len } => len,
-                            Frame::Line => line.len() as u64,
-                        } + 1;
-                        (pos, frame, line)
-                    }
-                    Ok(None) if held.is_open() => {
-                        self.give_up_held(
-                            &mut held,
-                            &mut again,
-                            "before the input ends",
-                            input,
-                            key,
-                        );
-                        continue;
-                    }
-                    Ok(None) => break Ok(()),
-                    Err(e) => break Err(fail(pos - 1, e)),
-                }
-            };
-            if held.is_open() {
-                match frame {
-                    Frame::Line if self.source.parser.closes(line) => {
-                        held.push(pos, line);
-                        let (first, text) = held.take();
-                        let text = arena.alloc_slice_copy(&text);
-                        let parsed = parser.parse(&arena, text);
-                        self.add_line(input, first, text, parsed, &arena, key);
-                    }
-                    Frame::Line if held.len() + 1 + line.len() <= limits.max_line_bytes => {
-                        held.push(pos, line)
-                    }
-                    Frame::Line => {
-                        let why = format!("within {} bytes", limits.max_line_bytes);
-                        self.give_up_held(&mut held, &mut again, &why, input, key);
-                        again.push_back((pos, line.to_vec()));
-                    }
-                    Frame::TooLong { .. } => {
-                        self.give_up_held(
-                            &mut held,
-                            &mut again,
-                            "before an overlong line",
-                            input,
-                            key,
-                        );
-                    }
-                }
-                if !matches!(frame, Frame::TooLong { .. }) {
-                    continue;
-                }
-            }
-            match frame {
-                Frame::TooLong { len } => {
-                    let msg = format!(
-                        "line of {len} bytes exceeds the limit of {} bytes (the first {} kept)",
-                        limits.max_line_bytes,
-                        line.len()
-                    );
-                    let raw = line;
-                    self.add_event(input, pos, Some(raw), Err(msg), &arena, key);
-                }
-                Frame::Line => match parser.parse(&arena, line) {
-                    LineResult::Open => held.push(pos, line),
-                    parsed => self.add_line(input, pos, line, parsed, &arena, key),
-                },
-            }
-            if self.stats.events_in.is_multiple_of(MEASURE_EVERY)
-                && let Err(e) = self.spill_if_over()
-            {
-                break Err(spill_fail(pos, e));
-            }
-        };
-        self.arena = arena;
-        result
-    }
-
-    /// What the parser made of one line (or of the lines of one record): an event, a dead
-    /// letter, or nothing for a header or blank line.
-    fn add_line<'e>(
-        &mut self,
-        input: &str,
-        position: u64,
-        line: &[u8],
-        parsed: LineResult<'e>,
-        arena: &'e Bump,
-        key: Option<&str>,
-    ) {
-        match parsed {
-            LineResult::Skip => {}
-            LineResult::Event(v) => self.add_event(input, position, Some(line), Ok(v), arena, key),
-            LineResult::Error(msg) => {
-                self.add_event(input, position, Some(line), Err(msg), arena, key)
-            }
-            LineResult::Open => self.add_event(
-                input,
-                position,
-                Some(line),
-                Err(UNTERMINATED.to_string()),
-                arena,
-                key,
-            ),
-        }
-    }
-
-    /// No line closed the quoted field that `held`'s first line opened (`why`: within the
-    /// limit, or before the input ends): that line is a dead letter, and the lines after it
-    /// are read again on their own, ahead of any others waiting.
-    fn give_up_held(
-        &mut self,
-        held: &mut HeldRecord,
-        again: &mut VecDeque<NumberedLine>,
-        why: &str,
-        input: &str,
-        key: Option<&str>,
-    ) {
-        let ((pos, first), rest) = held.give_up();
-        for l in rest.into_iter().rev() {
-            again.push_front(l);
-        }
-        let msg = format!("{UNTERMINATED}: no later line closes it {why}");
-        self.add_event(input, pos, Some(&first), Err(msg), &Bump::new(), key);
-    }
-
-    /// Add one record that arrived on its own (a Kinesis record, a CloudWatch Logs event): parsed
-    /// with the source's line parser (a JSON source also takes a whole document). A record the
-    /// parser skips (blank) is not an event. `packed`: the record may hold several events, one
-    /// per line (a Kinesis record from a shipper that packs them); otherwise it is one event
-    /// whose text may span lines (a CloudWatch Logs event).
-    pub fn add_record(
-        &mut self,
-        input: &str,
-        position: u64,
-        record: &[u8],
-        packed: bool,
-    ) -> Result<(), SinkError> {
-        // A stream record has no object key to take partition values from.
-        let key = None;
-        self.stats.bytes_in += record.len() as u64;
-        let mut arena = std::mem::take(&mut self.arena);
-        arena.reset();
-        if self.source.parser.is_document() {
-            match self.source.parser.document_events(&arena, record) {
-                Ok(events) if events.len() == 1 => {
-                    self.add_event(input, position, Some(record), Ok(events[0]), &arena, key)
-                }
-                Ok(events) => {
-                    let sub = format!("{input}#{position}");
-                    for (i, ev) in events.into_iter().enumerate() {
-                        self.add_event(&sub, i as u64 + 1, None, Ok(ev), &arena, key);
-                    }
-                }
-                Err(msg) => self.add_event(input, position, Some(record), Err(msg), &arena, key),
-            }
-        } else {
-            let mut parser = self.source.parser.lines();
-            let lines = if packed {
-                record_lines(record)
-            } else {
-                vec![(1, record)]
-            };
-            let sub;
-            // One line keeps the record's own origin; several (shippers that put many events
-            // in one record, newline-separated) are placed by their line in it.
-            let several = lines.len() > 1;
-            let origin = if several {
-                sub = format!("{input}#{position}");
-                sub.as_str()
-            } else {
-                input
-            };
-            for (line_no, line) in lines {
-                let at = if several { line_no } else { position };
-                let parsed = parser.parse(&arena, line);
-                self.add_line(origin, at, line, parsed, &arena, key);
-            }
-        }
-        self.arena = arena;
-        if self.stats.events_in.is_multiple_of(MEASURE_EVERY) {
-            self.spill_if_over()?;
-        }
-        Ok(())
-    }
-
     /// Record an input that failed part-way as a dead letter (when a retry cannot help).
     pub fn dead_letter_input(&mut self, err: &InputError) {
         self.push_dead(
@@ -615,7 +341,7 @@ impl<'a> Batch<'a> {
         );
     }
 
-    fn push_dead(
+    pub(super) fn push_dead(
         &mut self,
         input: &str,
         position: u64,
@@ -878,17 +604,6 @@ mod tests {
     use arrow::record_batch::RecordBatch;
 
     use super::*;
-
-    #[test]
-    fn records_of_several_lines() {
-        assert_eq!(record_lines(b"{\"a\":1}\n"), vec![(1, &b"{\"a\":1}\n"[..])]);
-        assert_eq!(record_lines(b"x"), vec![(1, &b"x"[..])]);
-        assert_eq!(
-            record_lines(b"a\r\n\n  \r\nb\nc\r\n"),
-            vec![(1, &b"a"[..]), (4, &b"b"[..]), (5, &b"c"[..])]
-        );
-        assert_eq!(record_lines(b"\n \n"), vec![(1, &b"\n \n"[..])]);
-    }
 
     #[test]
     fn size_hints_follow_the_last_finish_and_decay() {
