@@ -192,6 +192,7 @@ impl Catalog {
             diagnostics.extend(diags);
             sources.push(source);
         }
+        check_locations(&sources)?;
         Ok(Catalog {
             sources,
             diagnostics,
@@ -233,6 +234,43 @@ impl Catalog {
                 .is_some_and(|v| v.as_str() == Some(s.name.as_str()))
         })
     }
+}
+
+/// Each source name once, and each (source, class) in a location of its own: Security Lake
+/// reads a custom source's prefix as one class with one schema, so two classes in one location
+/// (or one location inside another) would mix them.
+fn check_locations(sources: &[Source]) -> Result<(), LoadError> {
+    let mut seen: Vec<(String, &str, &str)> = Vec::new();
+    for (i, s) in sources.iter().enumerate() {
+        if sources[..i].iter().any(|o| o.name == s.name) {
+            return Err(LoadError::Source {
+                source_name: s.name.clone(),
+                message: "the name is given twice; each source needs its own".into(),
+            });
+        }
+        for (c, loc) in s.mapping.classes.iter().zip(&s.locations) {
+            let at = crate::output::lake::folder(loc);
+            let clash = seen
+                .iter()
+                .find(|(other, ..)| at.starts_with(other.as_str()) || other.starts_with(&at));
+            if let Some((other, os, oc)) = clash {
+                let how = if *other == at {
+                    "the same location as"
+                } else {
+                    "a location that overlaps that of"
+                };
+                return Err(LoadError::Source {
+                    source_name: s.name.clone(),
+                    message: format!(
+                        "class {} is written to `{at}`, {how} class {oc} of source `{os}` (`{other}`); give each class of each source a location of its own (`classes.<class>.location`)",
+                        c.name
+                    ),
+                });
+            }
+            seen.push((at, &s.name, &c.name));
+        }
+    }
+    Ok(())
 }
 
 fn partition_rule(

@@ -99,3 +99,57 @@ fn misspelt_keys_are_named_with_a_suggestion() {
         "{text:#?}"
     );
 }
+
+/// Security Lake reads each custom source's prefix as one class with one schema: two classes
+/// (or two sources) writing to the same location, or one inside another, and a source name
+/// given twice, are refused when the config loads, naming both.
+#[test]
+fn locations_that_would_mix_classes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["aws-network-firewall.json", "windows-sysmon.json"] {
+        std::fs::copy(repo().join("mappings").join(f), dir.path().join(f)).unwrap();
+    }
+    let load = |sources: &str| {
+        let path = dir.path().join("sources.json");
+        std::fs::write(&path, format!(r#"{{"sources":[{sources}]}}"#)).unwrap();
+        Catalog::load(&path).err().map(|e| e.to_string())
+    };
+    let nfw = |loc: &str| {
+        format!(
+            r#"{{"name":"nfw","mapping_file":"aws-network-firewall.json","classes":{{"network_activity":{{"location":"{loc}"}}}}}}"#
+        )
+    };
+    let sysmon = |extra: &str| {
+        format!(
+            r#"{{"name":"sysmon","mapping_file":"windows-sysmon.json","format":{{"type":"windows_event"}}{extra}}}"#
+        )
+    };
+    let same = sysmon(r#","classes":{"network_activity":{"location":"/ext/net"}}"#);
+    let err = load(&format!("{},{same}", nfw("ext/net/"))).expect("refused");
+    assert!(
+        err.contains("network_activity")
+            && err.contains("`nfw`")
+            && err.contains("`sysmon`")
+            && err.contains("ext/net/"),
+        "{err}"
+    );
+    let inside = sysmon(r#","classes":{"dns_activity":{"location":"ext/net/dns/"}}"#);
+    let err = load(&format!("{},{inside}", nfw("ext/net/"))).expect("refused");
+    assert!(
+        err.contains("dns_activity") && err.contains("ext/net/dns/"),
+        "{err}"
+    );
+    let one_source = sysmon(
+        r#","classes":{"process_activity":{"location":"ext/sysmon/"},"file_activity":{"location":"ext/sysmon/"}}"#,
+    );
+    let err = load(&one_source).expect("refused");
+    assert!(
+        err.contains("process_activity") && err.contains("file_activity"),
+        "{err}"
+    );
+    let err = load(&format!("{},{}", nfw("ext/a/"), nfw("ext/b/"))).expect("refused");
+    assert!(err.contains("`nfw`") && err.contains("twice"), "{err}");
+    // Neighbours whose names share a beginning are apart.
+    let near = sysmon(r#","classes":{"network_activity":{"location":"ext/network/"}}"#);
+    assert_eq!(load(&format!("{},{near}", nfw("ext/net/"))), None);
+}
