@@ -8,6 +8,8 @@ use std::io::Read;
 use bumpalo::Bump;
 
 use super::{Batch, InputError, SinkError};
+use crate::event::parse_json;
+use crate::input::document::{DocumentError, DocumentReader, Piece};
 use crate::input::held::{HeldRecord, NumberedLine};
 use crate::input::parsers::{LineResult, UNTERMINATED};
 use crate::input::{Frame, LineReader, open_decoded};
@@ -62,31 +64,17 @@ impl Batch<'_> {
             ),
             message: e.to_string(),
         };
-        let (_, mut r) =
-            open_decoded(reader, limits.max_decompressed_bytes).map_err(|e| fail(0, e))?;
-        if self.source.parser.is_document() {
-            let mut buf = Vec::new();
-            r.read_to_end(&mut buf).map_err(|e| fail(0, e))?;
-            self.stats.bytes_in += buf.len() as u64;
-            // A whole document's events live together, in an arena of their own.
-            let arena = Bump::new();
-            match self.source.parser.document_events(&arena, &buf) {
-                Ok(events) => {
-                    for (i, ev) in events.into_iter().enumerate() {
-                        self.add_event(input, i as u64 + 1, None, Ok(ev), &arena, key);
-                    }
-                }
-                Err(msg) => self.add_event(input, 1, Some(&buf), Err(msg), &arena, key),
-            }
-            return Ok(());
-        }
-        let mut lines = LineReader::new(r, limits.max_line_bytes);
+        let (_, r) = open_decoded(reader, limits.max_decompressed_bytes).map_err(|e| fail(0, e))?;
         let spill_fail = |position: u64, e: SinkError| InputError {
             input: input.to_string(),
             position,
             retryable: e.retryable,
             message: format!("storing output: {}", e.message),
         };
+        if self.source.parser.is_document() {
+            return self.add_documents(input, key, r, &fail, &spill_fail);
+        }
+        let mut lines = LineReader::new(r, limits.max_line_bytes);
         let mut parser = self.source.parser.lines();
         let mut buf = Vec::with_capacity(4096);
         let mut arena = std::mem::take(&mut self.arena);
@@ -173,6 +161,83 @@ impl Batch<'_> {
                 && let Err(e) = self.spill_if_over()
             {
                 break Err(spill_fail(pos, e));
+            }
+        };
+        self.arena = arena;
+        result
+    }
+
+    /// The events of JSON documents read as a stream (see `DocumentReader`): each is parsed
+    /// on its own, so memory stays bounded by the largest event, and a broken event costs only
+    /// itself. Broken structure between events ends the input with a dead letter holding what
+    /// follows (up to the line limit).
+    fn add_documents(
+        &mut self,
+        input: &str,
+        key: Option<&str>,
+        r: Box<dyn std::io::BufRead + '_>,
+        fail: &dyn Fn(u64, std::io::Error) -> InputError,
+        spill_fail: &dyn Fn(u64, SinkError) -> InputError,
+    ) -> Result<(), InputError> {
+        let max = self.source.limits.max_line_bytes;
+        let mut docs = DocumentReader::new(r, self.source.parser.records_key(), max);
+        let mut arena = std::mem::take(&mut self.arena);
+        let mut n = 0u64;
+        let mut read = 0u64;
+        let result = loop {
+            arena.reset();
+            let end = match docs.next_piece() {
+                Ok(None) => Some(Ok(())),
+                Ok(Some(Piece::Event(text))) => {
+                    n += 1;
+                    let parsed = parse_json(&arena, text).map_err(|e| format!("invalid JSON: {e}"));
+                    self.add_event(input, n, Some(text), parsed, &arena, key);
+                    None
+                }
+                Ok(Some(Piece::TooLong { head, len })) => {
+                    n += 1;
+                    let msg = format!(
+                        "record of {len} bytes exceeds the limit of {max} bytes (the first {} kept)",
+                        head.len()
+                    );
+                    self.add_event(input, n, Some(head), Err(msg), &arena, key);
+                    None
+                }
+                Ok(Some(Piece::NoRecords { message, raw })) => {
+                    n += 1;
+                    self.add_event(input, n, Some(raw), Err(message), &arena, key);
+                    None
+                }
+                Err(DocumentError::Io(e)) => Some(Err(fail(n, e))),
+                Err(e @ DocumentError::Syntax { .. }) => {
+                    // What follows cannot be split into events: it is kept as it is.
+                    let mut rest = Vec::new();
+                    match docs.rest(&mut rest) {
+                        Ok(total) => {
+                            let kept = if total > rest.len() as u64 {
+                                format!(" (its first {} of {total} bytes kept)", rest.len())
+                            } else {
+                                String::new()
+                            };
+                            n += 1;
+                            let msg =
+                                format!("{e}; the rest of the input is one dead letter{kept}");
+                            self.add_event(input, n, Some(&rest), Err(msg), &arena, key);
+                            Some(Ok(()))
+                        }
+                        Err(io) => Some(Err(fail(n, io))),
+                    }
+                }
+            };
+            self.stats.bytes_in += docs.offset() - read;
+            read = docs.offset();
+            if let Some(end) = end {
+                break end;
+            }
+            if self.stats.events_in.is_multiple_of(MEASURE_EVERY)
+                && let Err(e) = self.spill_if_over()
+            {
+                break Err(spill_fail(n, e));
             }
         };
         self.arena = arena;

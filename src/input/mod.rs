@@ -1,6 +1,7 @@
 //! Raw input to events: decompression by magic bytes, line framing with caps, and parsers.
 
 pub mod decompress;
+pub mod document;
 pub mod framing;
 pub mod held;
 pub mod parsers;

@@ -1,7 +1,6 @@
 //! The Lambda handler against a real S3 server (s3s-fs over HTTP), with events built from the
 //! real AWS payload shapes in ../shared/samples/lambda-events.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use ocsf_transform::lambda::{Handler, Invocation};
 use serde_json::{Value, json};
 
 use crate::s3::{S3, objects};
-use crate::support::{ocsf_check, shared, shipped};
+use crate::support::{gzip, ocsf_check, shared, shipped};
 
 const STAGING: &str = "ocsf-staging";
 const ACCOUNT: &str = "444455556666";
@@ -75,12 +74,6 @@ fn kinesis_event(stream: &str, payloads: &[Vec<u8>], first_seq: u128) -> Value {
         })
         .collect();
     json!({ "Records": records })
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 fn lines(p: &Path) -> Vec<Vec<u8>> {

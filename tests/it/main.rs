@@ -6,6 +6,7 @@ mod checker;
 mod cli;
 mod constraints;
 mod deployment;
+mod documents;
 mod end_to_end;
 mod lambda;
 mod reference;

@@ -136,3 +136,11 @@ pub fn catalog_in(dir: &Path, mapping: &str, sources_entry: &str) -> Catalog {
     .unwrap();
     Catalog::load(&dir.join("sources.json")).unwrap()
 }
+
+/// `data` as one gzip member.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}

@@ -96,9 +96,17 @@ impl Parser {
         })
     }
 
-    /// Whether the whole input is one document (else one record per line).
+    /// Whether inputs are JSON documents (else one record per line).
     pub fn is_document(&self) -> bool {
         matches!(self, Parser::Json { .. })
+    }
+
+    /// The key whose array holds a document's events (`None`: the document is the event).
+    pub fn records_key(&self) -> Option<&str> {
+        match self {
+            Parser::Json { records_key } => records_key.as_deref(),
+            _ => None,
+        }
     }
 
     pub fn name(&self) -> &'static str {
