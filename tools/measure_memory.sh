@@ -3,7 +3,9 @@
 # local moto server:
 #   1. one S3 object of 1 GiB uncompressed (Network Firewall JSON lines, gzip) via an SQS event;
 #   2. one Kinesis batch of 10,000 Sysmon records (Kinesis Agent for Windows JSON);
-#   3. the command line on the same 1 GiB file, for comparison.
+#   3. the command line on the same 1 GiB file, for comparison;
+#   4. the command line on one JSON document of 1 GiB (a CloudTrail-like `Records` array, format
+#      `json`), which is read event by event.
 # Needs: ./.venv with moto[server] (tests/run.sh installs it), /usr/bin/time. Takes a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,3 +67,31 @@ echo "S3 object, 1 GiB uncompressed ($(stat -c %s "$WORK/big.jsonl.gz") bytes gz
 echo "Kinesis batch, 10,000 records ($(stat -c %s "$WORK/kinesis.json") bytes event): peak RSS $(rss "$WORK/time2"); $(grep 'events in' "$WORK/time2")"
 /usr/bin/time -v "$BIN" transform --source aws-network-firewall --out "$WORK/lake" "$WORK/big.jsonl" >/dev/null 2>"$WORK/time3"
 echo "CLI transform, same 1 GiB file: peak RSS $(rss "$WORK/time3")"
+
+# 4. One 1 GiB JSON document: a `Records` array, with a config of its own.
+"$PY" - "$WORK" <<'PY'
+import json, sys
+work = sys.argv[1]
+json.dump({"sources": [{"name": "trail", "mapping_file": "trail.json", "account_id": "external",
+           "format": {"type": "json", "records_key": "Records"}}]}, open(f"{work}/sources.json", "w"))
+json.dump({"custom_source_events": {"source_name": "trail", "matched_field": "$.eventType",
+  "ocsf_mapping": {"AwsApiCall": {"schema": "base_event", "schema_mapping": {
+    "metadata": {"product": {"name": "Trail", "vendor_name": "Example"}}, "time": "$.eventTime",
+    "activity_id": 99, "severity_id": 1, "message": "$.eventName",
+    "unmapped": {"src": "$.sourceIPAddress", "bucket": "$.requestParameters.bucketName"}}}}}},
+  open(f"{work}/trail.json", "w"))
+size, i = 0, 0
+with open(f"{work}/big-document.json", "w") as f:
+    f.write('{"Records":[')
+    while size < 1 << 30:
+        rec = json.dumps({"eventType": "AwsApiCall", "eventTime": f"2024-03-05T10:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                          "eventName": ["GetObject", "PutObject", "ListBuckets"][i % 3],
+                          "sourceIPAddress": f"10.0.{i % 256}.{i // 256 % 256}",
+                          "requestParameters": {"bucketName": "b", "key": f"k/{i}"}, "eventID": f"{i:032x}"})
+        f.write(("," if i else "") + rec)
+        size += len(rec) + 1
+        i += 1
+    f.write("]}")
+PY
+/usr/bin/time -v "$BIN" transform --config "$WORK/sources.json" --source trail --out "$WORK/lake4" "$WORK/big-document.json" >/dev/null 2>"$WORK/time4"
+echo "CLI transform, one 1 GiB JSON document (Records array): peak RSS $(rss "$WORK/time4"); $(grep 'events in' "$WORK/time4")"
