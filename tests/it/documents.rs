@@ -170,3 +170,18 @@ fn broken_structure_keeps_what_came_before_and_the_rest_as_one_dead_letter() {
             .contains("ends inside a value")
     );
 }
+
+#[test]
+fn json_lines_points_concatenated_documents_to_the_json_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog(dir.path(), r#"{"type":"json_lines"}"#);
+    let text = format!("{}{}\n{}", call("A", 1), call("B", 2), call("C", 3));
+    let (messages, out) = run(&catalog, &[("firehose", text.into_bytes())]);
+    assert_eq!(messages, ["C"]);
+    let dead = dead_letters(&out);
+    let msg = dead[0]["reason"]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("invalid JSON: trailing characters") && msg.contains("the `json` format"),
+        "{msg}"
+    );
+}

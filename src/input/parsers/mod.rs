@@ -261,6 +261,9 @@ fn json_line<'a>(bump: &'a Bump, line: &'a [u8]) -> LineResult<'a> {
     match parse_json(bump, line) {
         Ok(v @ Node::Object(_)) => LineResult::Event(v),
         Ok(_) => LineResult::Error("JSON line is not an object".into()),
+        Err(e) if e.to_string().starts_with("trailing characters") => LineResult::Error(format!(
+            "invalid JSON: {e} (several documents on one line? the `json` format reads documents one after another, as Firehose writes them)"
+        )),
         Err(e) => LineResult::Error(format!("invalid JSON: {e}")),
     }
 }
