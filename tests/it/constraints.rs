@@ -22,22 +22,22 @@ fn one_class(dir: &std::path::Path, class: &str, mapping: &str) -> Catalog {
     )
 }
 
-fn errors(catalog: &Catalog) -> Vec<String> {
+/// The findings of one level, as `check` prints them.
+fn findings(catalog: &Catalog, level: Level) -> Vec<String> {
     catalog
         .diagnostics
         .iter()
-        .filter(|d| d.level == Level::Error)
+        .filter(|d| d.level == level)
         .map(|d| d.to_string())
         .collect()
 }
 
+fn errors(catalog: &Catalog) -> Vec<String> {
+    findings(catalog, Level::Error)
+}
+
 fn warnings(catalog: &Catalog) -> Vec<String> {
-    catalog
-        .diagnostics
-        .iter()
-        .filter(|d| d.level == Level::Warning)
-        .map(|d| d.to_string())
-        .collect()
+    findings(catalog, Level::Warning)
 }
 
 #[test]

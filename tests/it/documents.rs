@@ -43,13 +43,7 @@ fn run(catalog: &Catalog, inputs: &[(&str, Vec<u8>)]) -> (Vec<String>, BatchOutp
         .iter()
         .filter_map(|r| r.get("message").and_then(Value::as_str).map(str::to_string))
         .collect();
-    let out = batch.finish().unwrap();
-    let s = &out.stats;
-    assert_eq!(s.events_in, s.written() + s.dead() + s.ignored, "{s:?}");
-    let lake = tempfile::tempdir().unwrap();
-    write(lake.path(), &out);
-    ocsf_check(lake.path());
-    (messages, out)
+    (messages, finish_checked(batch))
 }
 
 #[test]

@@ -144,3 +144,16 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     e.write_all(data).unwrap();
     e.finish().unwrap()
 }
+
+/// Finish a batch and prove its output: every event accounted for (written, dead-lettered or
+/// ignored), and the objects, written to a lake, pass the OCSF check with as many rows.
+pub fn finish_checked(batch: Batch) -> BatchOutput {
+    let out = batch.finish().unwrap();
+    let s = &out.stats;
+    assert_eq!(s.events_in, s.written() + s.dead() + s.ignored, "{s:?}");
+    let lake = tempfile::tempdir().unwrap();
+    write(lake.path(), &out);
+    let summary = ocsf_check(lake.path());
+    assert_eq!(summary["rows"].as_u64().unwrap(), s.written());
+    out
+}

@@ -28,14 +28,7 @@ fn transform(
         .filter(|r| r.get("dead_letter").is_none())
         .cloned()
         .collect();
-    let out = batch.finish().unwrap();
-    let s = &out.stats;
-    assert_eq!(s.events_in, s.written() + s.dead() + s.ignored, "{s:?}");
-    let lake = tempfile::tempdir().unwrap();
-    write(lake.path(), &out);
-    let summary = ocsf_check(lake.path());
-    assert_eq!(summary["rows"].as_u64().unwrap(), s.written());
-    (records, out)
+    (records, finish_checked(batch))
 }
 
 const VPC_MAPPING: &str = r#"{"custom_source_events":{"source_name":"vpc","matched_field":"$.version",
