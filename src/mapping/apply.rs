@@ -157,7 +157,8 @@ impl CompiledMapping {
             _ => {
                 let what = match rejects.iter().find(|(k, _)| k == "time") {
                     Some((_, v)) => format!(
-                        "`time` \"{v}\" is not a time this mapping reads (RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]`, epoch seconds or milliseconds; `timestamp.format` in the mapping file gives another layout)"
+                        "`time` \"{v}\" is not a time this mapping reads ({})",
+                        self.time_format.describe()
                     ),
                     None => "`time` is absent".to_string(),
                 };

@@ -17,8 +17,15 @@ pub enum TimeFormat {
     Strftime {
         format: String,
         iso: bool,
+        /// The format names no year (syslog's `%b %e %H:%M:%S`): see `parse_year_less`.
+        year_less: bool,
     },
 }
+
+/// chrono specifiers that give the year, alone or within a composite.
+const YEAR_SPECIFIERS: &[&str] = &[
+    "%Y", "%C", "%y", "%G", "%g", "%D", "%x", "%F", "%v", "%c", "%+", "%s",
+];
 
 /// Formats that write `YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|offset]`, read by `parse_iso_like`.
 const ISO_FORMATS: &[&str] = &[
@@ -43,7 +50,32 @@ impl TimeFormat {
             Some(f) => {
                 let format = f.replace(".%f", "%.f");
                 let iso = ISO_FORMATS.contains(&format.as_str());
-                TimeFormat::Strftime { format, iso }
+                let year_less = !YEAR_SPECIFIERS.iter().any(|y| format.contains(y));
+                TimeFormat::Strftime {
+                    format,
+                    iso,
+                    year_less,
+                }
+            }
+        }
+    }
+}
+
+impl TimeFormat {
+    /// What a time may look like under this format, for a message about one that is none.
+    pub fn describe(&self) -> String {
+        const BUILT_IN: &str =
+            "RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]`, epoch seconds or milliseconds";
+        match self {
+            TimeFormat::Auto => {
+                format!("{BUILT_IN}; `timestamp.format` in the mapping file gives another layout")
+            }
+            TimeFormat::EpochSeconds => format!("epoch seconds (`timestamp.format`), {BUILT_IN}"),
+            TimeFormat::EpochMillis => {
+                format!("epoch milliseconds (`timestamp.format`), {BUILT_IN}")
+            }
+            TimeFormat::Strftime { format, .. } => {
+                format!("`{format}` (`timestamp.format`), {BUILT_IN}")
             }
         }
     }
@@ -63,12 +95,21 @@ pub fn parse_time_str(s: &str, fmt: &TimeFormat) -> Option<i64> {
                 return Some(f.round() as i64);
             }
         }
-        TimeFormat::Strftime { format, iso } => {
+        TimeFormat::Strftime {
+            format,
+            iso,
+            year_less,
+        } => {
             if *iso && let Some(ms) = parse_iso_like(s.as_bytes()) {
                 return Some(ms);
             }
-            if let Some(ms) = parse_strftime(s, format) {
-                return Some(ms);
+            let parsed = if *year_less {
+                parse_year_less(s, format, chrono::Utc::now())
+            } else {
+                parse_strftime(s, format)
+            };
+            if parsed.is_some() {
+                return parsed;
             }
         }
         TimeFormat::Auto => {}
@@ -128,6 +169,33 @@ fn parse_strftime(s: &str, f: &str) -> Option<i64> {
     NaiveDateTime::parse_from_str(s, f)
         .ok()
         .map(|d| d.and_utc().timestamp_millis())
+}
+
+/// A time in a format without a year (syslog's `Mar  5 10:11:12`): the year is the one of `now`
+/// (UTC), or the one before when that would put the time more than a day ahead of `now` (a
+/// December line read in January), as syslog receivers do.
+fn parse_year_less(s: &str, f: &str, now: chrono::DateTime<chrono::Utc>) -> Option<i64> {
+    use chrono::Datelike;
+    use chrono::format::{Parsed, StrftimeItems, parse};
+    let mut base = Parsed::new();
+    parse(&mut base, s, StrftimeItems::new(f)).ok()?;
+    let at = |year: i32| {
+        let mut p = base.clone();
+        p.set_year(year as i64).ok()?;
+        match p.to_datetime() {
+            Ok(d) => Some(d.timestamp_millis()),
+            Err(_) => p
+                .to_naive_datetime_with_offset(0)
+                .ok()
+                .map(|d| d.and_utc().timestamp_millis()),
+        }
+    };
+    let ahead = now.timestamp_millis() + 86_400_000;
+    match at(now.year()) {
+        Some(ms) if ms <= ahead => Some(ms),
+        // Ahead of now, or a day this year lacks (29 February): the year before.
+        _ => at(now.year() - 1),
+    }
 }
 
 fn num(b: &[u8]) -> Option<i64> {
@@ -226,6 +294,46 @@ pub fn event_day(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn year_less_times_take_the_latest_year_not_ahead() {
+        let fmt = TimeFormat::from_spec(Some("%b %e %H:%M:%S"));
+        assert!(matches!(
+            fmt,
+            TimeFormat::Strftime {
+                year_less: true,
+                ..
+            }
+        ));
+        let now = DateTime::parse_from_rfc3339("2026-01-02T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        let ms = |s: &str| parse_year_less(s, "%b %e %H:%M:%S", now);
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
+        assert_eq!(ms("Jan  2 07:59:00"), Some(utc("2026-01-02T07:59:00Z")));
+        // Up to a day ahead (clock skew) stays in this year; beyond, it is last year's.
+        assert_eq!(ms("Jan  3 07:00:00"), Some(utc("2026-01-03T07:00:00Z")));
+        assert_eq!(ms("Dec 31 23:59:59"), Some(utc("2025-12-31T23:59:59Z")));
+        // Neither this year nor the last has a 29 February.
+        assert_eq!(ms("Feb 29 10:00:00"), None);
+        assert_eq!(ms("not a time"), None);
+        // A zone in the layout is honoured.
+        let z = parse_year_less("Jan  1 01:00:00 +0100", "%b %e %H:%M:%S %z", now);
+        assert_eq!(z, Some(utc("2026-01-01T00:00:00Z")));
+        // Formats with a year are not year-less.
+        for f in ["%d/%b/%Y:%H:%M:%S %z", "%m/%d/%y %H:%M", "%s", "%F %T"] {
+            assert!(
+                matches!(
+                    TimeFormat::from_spec(Some(f)),
+                    TimeFormat::Strftime {
+                        year_less: false,
+                        ..
+                    }
+                ),
+                "{f}"
+            );
+        }
+    }
 
     fn auto(s: &str) -> Option<i64> {
         parse_time_str(s, &TimeFormat::Auto)

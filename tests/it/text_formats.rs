@@ -279,3 +279,60 @@ fn an_open_quote_gives_way_at_the_line_limit() {
         "{msg}"
     );
 }
+
+/// Syslog lines carry no year: with a `timestamp.format` that names none, the year is this
+/// one, or last year's for a time that would be more than a day ahead. A time that fits no
+/// layout is a dead letter that names the layout the mapping gave.
+#[test]
+fn syslog_times_without_a_year_take_the_latest_year_not_ahead() {
+    use chrono::{Datelike, TimeZone};
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = r#"{"custom_source_events":{"source_name":"ssh","matched_field":"$.result",
+      "timestamp":{"field":"$.ts","format":"%b %e %H:%M:%S"},
+      "ocsf_mapping":{"Accepted":{"schema":"authentication","schema_mapping":{
+        "metadata":{"product":{"name":"OpenSSH","vendor_name":"OpenBSD"}},"time":"$.ts",
+        "activity_id":1,"severity_id":1,"status_id":1,"user":{"name":"$.user"},
+        "src_endpoint":{"ip":"$.ip"},"service":{"name":"sshd"}}}}}}"#;
+    let pattern = r"^(?P<ts>\w{3} +\d+ [\d:]+) (?P<host>\S+) sshd\[\d+\]: (?P<result>Accepted) \w+ for (?P<user>\S+) from (?P<ip>\S+)";
+    let entry = json!({"name": "ssh", "mapping_file": "m.json",
+        "format": {"type": "regex", "pattern": pattern}});
+    let catalog = catalog_in(dir.path(), mapping, &entry.to_string());
+    let text = "\
+Jan  1 00:00:01 web1 sshd[1]: Accepted publickey for alice from 198.51.100.7 port 1 ssh2
+Dec 31 23:59:59 web1 sshd[2]: Accepted publickey for bob from 198.51.100.8 port 2 ssh2
+Jan 32 00:00:00 web1 sshd[3]: Accepted publickey for eve from 198.51.100.9 port 3 ssh2
+";
+    let now = chrono::Utc::now();
+    let (records, out) = transform(&catalog, "ssh", &[("auth.log", text)]);
+    assert_eq!(
+        (out.stats.written(), out.stats.dead()),
+        (2, 1),
+        "{:?}",
+        out.stats
+    );
+    // 1 January of this year is never more than a day ahead; 31 December is, except on its eve.
+    let jan1 = chrono::Utc
+        .with_ymd_and_hms(now.year(), 1, 1, 0, 0, 1)
+        .unwrap();
+    let dec31 = chrono::Utc
+        .with_ymd_and_hms(now.year(), 12, 31, 23, 59, 59)
+        .unwrap();
+    let dec31 = if dec31 > now + chrono::Duration::days(1) {
+        chrono::Utc
+            .with_ymd_and_hms(now.year() - 1, 12, 31, 23, 59, 59)
+            .unwrap()
+    } else {
+        dec31
+    };
+    assert_eq!(records[0]["time"], json!(jan1.timestamp_millis()));
+    assert_eq!(records[1]["time"], json!(dec31.timestamp_millis()));
+    let msg = dead_letters(&out)[0]["reason"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains(r#"`time` "Jan 32 00:00:00" is not a time"#)
+            && msg.contains("`%b %e %H:%M:%S` (`timestamp.format`)"),
+        "{msg}"
+    );
+}
