@@ -17,14 +17,14 @@ use crate::input::{Frame, LineReader, open_decoded};
 /// How often (in events) the buffered size is measured.
 const MEASURE_EVERY: u64 = 256;
 
-/// The lines of a stream record with their numbers (from 1): the record itself when it holds
-/// one line (a final line end or none) or only blank lines, else each non-blank line without
-/// its `\n` or `\r\n`.
+/// The lines of a stream record with their numbers (from 1), each without its `\n` or `\r\n`
+/// (shippers such as Kinesis Agent end a one-line record with one): the record's one line,
+/// else each non-blank line; a record of blank lines as it is.
 fn record_lines(record: &[u8]) -> Vec<(u64, &[u8])> {
     let body = record.strip_suffix(b"\n").unwrap_or(record);
     let body = body.strip_suffix(b"\r").unwrap_or(body);
     if memchr::memchr(b'\n', body).is_none() {
-        return vec![(1, record)];
+        return vec![(1, body)];
     }
     let lines: Vec<(u64, &[u8])> = body
         .split(|b| *b == b'\n')
@@ -326,7 +326,9 @@ impl Batch<'_> {
             let lines = if packed {
                 record_lines(record)
             } else {
-                vec![(1, record)]
+                // One event, whose text may span lines; only a final line end is dropped.
+                let one = record.strip_suffix(b"\n").unwrap_or(record);
+                vec![(1, one.strip_suffix(b"\r").unwrap_or(one))]
             };
             let sub;
             // One line keeps the record's own origin; several (shippers that put many events
@@ -358,7 +360,8 @@ mod tests {
 
     #[test]
     fn records_of_several_lines() {
-        assert_eq!(record_lines(b"{\"a\":1}\n"), vec![(1, &b"{\"a\":1}\n"[..])]);
+        assert_eq!(record_lines(b"{\"a\":1}\n"), vec![(1, &b"{\"a\":1}"[..])]);
+        assert_eq!(record_lines(b"a b\r\n"), vec![(1, &b"a b"[..])]);
         assert_eq!(record_lines(b"x"), vec![(1, &b"x"[..])]);
         assert_eq!(
             record_lines(b"a\r\n\n  \r\nb\nc\r\n"),

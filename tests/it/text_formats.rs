@@ -336,3 +336,51 @@ Jan 32 00:00:00 web1 sshd[3]: Accepted publickey for eve from 198.51.100.9 port 
         "{msg}"
     );
 }
+
+/// Kinesis Agent (Linux) and Fluent Bit put one log line per record, with its line end: text
+/// formats read the line without it.
+#[test]
+fn stream_records_of_text_lines_end_with_their_line_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = r#"{"custom_source_events":{"source_name":"c","matched_field":"$.k",
+      "ocsf_mapping":{"e":{"schema":"base_event","schema_mapping":{
+        "metadata":{"product":{"name":"P","vendor_name":"V"}},"time":"$.t",
+        "activity_id":99,"severity_id":1,"message":"$.m","count":"$.n"}}}}}"#;
+    for (format, sep) in [
+        (
+            json!({"type": "regex", "pattern": r"^(?P<t>\S+) (?P<k>\w+) (?P<n>\d+) (?P<m>.*)$"}),
+            " ",
+        ),
+        (
+            json!({"type": "delimited", "delimiter": " ", "columns": ["t", "k", "n", "m"]}),
+            " ",
+        ),
+        (
+            json!({"type": "delimited", "delimiter": ",", "columns": ["t", "k", "n", "m"]}),
+            ",",
+        ),
+    ] {
+        let entry = json!({"name": "c", "mapping_file": "m.json", "format": format});
+        let catalog = catalog_in(dir.path(), mapping, &entry.to_string());
+        let line = ["2024-03-05T10:00:00Z", "e", "7", "last"].join(sep);
+        let mut batch = Batch::new(catalog.source("c").unwrap(), "k", defaults()).with_preview(5);
+        // Packed (Kinesis) records, and a CloudWatch Logs event, which is one event.
+        for (i, end) in ["\n", "\r\n", ""].iter().enumerate() {
+            let record = format!("{line}{end}");
+            batch
+                .add_record("stream", i as u64 + 1, record.as_bytes(), true)
+                .unwrap();
+        }
+        let record = format!("{line}\n");
+        batch
+            .add_record("log-group", 1, record.as_bytes(), false)
+            .unwrap();
+        let records: Vec<Value> = batch.preview().0.to_vec();
+        let out = finish_checked(batch);
+        assert_eq!(out.stats.written(), 4, "{format}: {records:?}");
+        for r in &records {
+            let got = (r["message"].as_str(), r["count"].as_i64());
+            assert_eq!(got, (Some("last"), Some(7)), "{format}: {r}");
+        }
+    }
+}
