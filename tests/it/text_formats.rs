@@ -122,6 +122,12 @@ srcaddr dstaddr version account-id start end action log-status srcport dstport p
         "{:?}",
         s.warnings
     );
+
+    // Files joined end to end (`cat a.log a.log`): the header met again is a header.
+    let joined = format!("{first}{first}");
+    let (_, out) = transform(&catalog, "vpc", &[("joined.log", &joined)]);
+    let s = &out.stats;
+    assert_eq!((s.events_in, s.written(), s.dead()), (6, 4, 2), "{s:?}");
 }
 
 #[test]

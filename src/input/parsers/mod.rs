@@ -222,9 +222,22 @@ impl LineParser<'_> {
                     Err(e) if e == UNTERMINATED && *delimiter != ' ' => return LineResult::Open,
                     Err(e) => return LineResult::Error(e),
                 };
-                if *header && self.header.is_none() {
-                    self.header = Some(fields.into_iter().map(|f| f.into_owned()).collect());
-                    return LineResult::Skip;
+                if *header {
+                    match &self.header {
+                        None => {
+                            self.header =
+                                Some(fields.into_iter().map(|f| f.into_owned()).collect());
+                            return LineResult::Skip;
+                        }
+                        // The header again: files joined end to end (`cat a.csv b.csv`).
+                        Some(h)
+                            if h.len() == fields.len()
+                                && h.iter().zip(&fields).all(|(a, b)| a == b) =>
+                        {
+                            return LineResult::Skip;
+                        }
+                        Some(_) => {}
+                    }
                 }
                 let names = self.header.as_ref().unwrap_or(columns);
                 let mut m = Members::with_capacity_in(fields.len(), bump);
