@@ -47,6 +47,9 @@ pub fn open_decoded<'a, R: Read + 'a>(
 ) -> io::Result<(Compression, Box<dyn BufRead + 'a>)> {
     let mut br = BufReader::with_capacity(64 * 1024, r);
     let head = br.fill_buf()?;
+    if let Some(what) = unreadable_container(head) {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, what));
+    }
     let kind = if head.starts_with(&GZIP_MAGIC) {
         Compression::Gzip
     } else if head.starts_with(&ZSTD_MAGIC) {
@@ -59,16 +62,57 @@ pub fn open_decoded<'a, R: Read + 'a>(
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(br)?),
         Compression::None => Box::new(br),
     };
-    let capped = CapReader {
+    let mut capped = CapReader {
         inner: reader,
         read: 0,
         limit,
     };
+    // A tar archive (often inside gzip) would read as lines of headers and files run together.
+    let mut head = Vec::with_capacity(512);
+    let rest: Box<dyn Read + 'a> = match (&mut capped).take(512).read_to_end(&mut head) {
+        Ok(_) => Box::new(capped),
+        // What was read comes first, as it would have without the look ahead.
+        Err(e) => Box::new(Failed(Some(e))),
+    };
+    if head.len() >= 263 && &head[257..262] == b"ustar" {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a tar archive: extract its files and give them as inputs",
+        ));
+    }
     let text = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .utf8_passthru(true)
         .strip_bom(true)
-        .build(capped);
+        .build(io::Cursor::new(head).chain(rest));
     Ok((kind, Box::new(BufReader::with_capacity(256 * 1024, text))))
+}
+
+/// A reader whose next read fails with the error it holds (then ends).
+struct Failed(Option<io::Error>);
+
+impl Read for Failed {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+/// What an input is when it is a format the reader does not open (an archive, or compression
+/// other than gzip and zstd), by its first bytes.
+fn unreadable_container(head: &[u8]) -> Option<&'static str> {
+    const BZIP2_BLOCK: [u8; 6] = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
+    if head.starts_with(b"PK\x03\x04") {
+        Some("a zip archive: extract its files and give them as inputs")
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        Some("xz compressed: only gzip and zstd are read; decompress it first")
+    } else if head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && head[4..10] == BZIP2_BLOCK
+    {
+        Some("bzip2 compressed: only gzip and zstd are read; decompress it first")
+    } else {
+        None
+    }
 }
 
 /// `data` as one gzip member, for tests.
@@ -116,6 +160,31 @@ mod tests {
         // No BOM: bytes pass through, invalid UTF-8 included; a BOM inside is data.
         assert_eq!(read(b"\xff\x00a\n"), b"\xff\x00a\n");
         assert_eq!(read(b"a\xef\xbb\xbf\n"), b"a\xef\xbb\xbf\n");
+    }
+
+    #[test]
+    fn archives_and_other_compressions_are_named() {
+        let err = |data: &[u8]| open_decoded(data, 1 << 20).err().map(|e| e.to_string());
+        assert!(
+            err(b"PK\x03\x04\x14\x00rest")
+                .unwrap()
+                .contains("zip archive")
+        );
+        assert!(
+            err(&[0xfd, b'7', b'z', b'X', b'Z', 0x00, 1])
+                .unwrap()
+                .contains("xz")
+        );
+        let bz = [&b"BZh9"[..], &[0x31, 0x41, 0x59, 0x26, 0x53, 0x59, 0]].concat();
+        assert!(err(&bz).unwrap().contains("bzip2"));
+        let mut tar = vec![0u8; 1024];
+        tar[..8].copy_from_slice(b"fw.log\0\0");
+        tar[257..263].copy_from_slice(b"ustar\0");
+        assert!(err(&tar).unwrap().contains("tar archive"));
+        assert!(err(&gz(&tar)).unwrap().contains("tar archive"));
+        // Text that only begins like one is text.
+        assert_eq!(err(b"BZh9 is a word\n"), None);
+        assert_eq!(err(b"PK,name\n1,x\n"), None);
     }
 
     #[test]
