@@ -336,7 +336,10 @@ fn derive<'a>(
         warnings.overridden += 1;
     }
     meta[idx.meta_version] = Val::Str(crate::ocsf::OCSF_VERSION);
-    meta[idx.meta_uid] = Val::Str(uid);
+    // The source's own event id, when the mapping reads one, is the better id.
+    if meta[idx.meta_uid].is_null() {
+        meta[idx.meta_uid] = Val::Str(uid);
+    }
     if let Some(pi) = idx.meta_profiles
         && let Val::List(items) = meta[pi]
     {

@@ -179,3 +179,29 @@ fn json_lines_points_concatenated_documents_to_the_json_format() {
         "{msg}"
     );
 }
+
+/// A mapping that reads the source's own event id into `metadata.uid` keeps it; an event
+/// without one gets the id derived from its origin.
+#[test]
+fn a_mapped_event_id_is_the_uid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = MAPPING.replace(
+        r#""metadata":{"product":{"name":"P","vendor_name":"V"}}"#,
+        r#""metadata":{"product":{"name":"P","vendor_name":"V"},"uid":"$.eventID"}"#,
+    );
+    assert_ne!(mapping, MAPPING);
+    let catalog = catalog_in(
+        dir.path(),
+        &mapping,
+        r#"{"name":"trail","mapping_file":"m.json","format":{"type":"json_lines"}}"#,
+    );
+    let with_id = call("A", 1).replacen('{', r#"{"eventID":"6f1c-aa","#, 1);
+    let text = format!("{with_id}\n{}", call("B", 2));
+    let mut batch = Batch::new(catalog.source("trail").unwrap(), "uid", defaults()).with_preview(5);
+    batch.add_input("ids.jsonl", None, text.as_bytes()).unwrap();
+    let records = batch.preview().0.to_vec();
+    finish_checked(batch);
+    assert_eq!(records[0]["metadata"]["uid"], json!("6f1c-aa"));
+    let derived = records[1]["metadata"]["uid"].as_str().unwrap();
+    assert!(derived.len() == 36 && derived != "6f1c-aa", "{derived}");
+}
