@@ -395,6 +395,20 @@ pub fn print_summary(source: &str, stats: &Stats) {
     }
 }
 
+/// An error and its causes, `: `-joined, leaving out a cause whose text the message already
+/// holds (the crate's errors name their cause in their own message).
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
 fn print_diagnostics(diags: &[Diagnostic], verbose: bool) {
     for d in diags {
         if verbose || d.level != Level::Warning {
@@ -565,7 +579,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print_diagnostics(&diags, args.verbose);
             let errors = diags.iter().filter(|d| d.level != Level::Warning).count();
             let warnings = diags.len() - errors;
-            println!("{errors} error(s), {warnings} warning(s)");
+            if warnings > 0 && !args.verbose {
+                println!("{errors} error(s), {warnings} warning(s) (--verbose lists the warnings)");
+            } else {
+                println!("{errors} error(s), {warnings} warning(s)");
+            }
             Ok(if errors > 0 {
                 ExitCode::FAILURE
             } else {

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ocsf_transform::cli::{Cli, run};
+use ocsf_transform::cli::{Cli, error_text, run};
 
 fn main() -> ExitCode {
     ocsf_transform::allocator::tune();
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::from(2)
         }
     }

@@ -234,9 +234,7 @@ pub fn convert_scalar<'v>(
             _ => return Err(bad()),
         },
         Primitive::Timestamp => match v {
-            n if n.is_number() => {
-                Val::Int(n.as_f64().and_then(epoch_number_to_ms).ok_or_else(bad)?)
-            }
+            n if n.is_number() => Val::Int(epoch_number_to_ms(n).ok_or_else(bad)?),
             Node::Str(s) => Val::Int(parse_time_str(s, tf).ok_or_else(bad)?),
             _ => return Err(bad()),
         },

@@ -86,13 +86,13 @@ pub fn parse_time_str(s: &str, fmt: &TimeFormat) -> Option<i64> {
     let s = s.trim();
     match fmt {
         TimeFormat::EpochSeconds => {
-            if let Ok(f) = s.parse::<f64>() {
-                return Some((f * 1000.0).round() as i64);
+            if let Some(ms) = epoch_text_to_ms(s, EpochUnit::Seconds) {
+                return Some(ms);
             }
         }
         TimeFormat::EpochMillis => {
-            if let Ok(f) = s.parse::<f64>() {
-                return Some(f.round() as i64);
+            if let Some(ms) = epoch_text_to_ms(s, EpochUnit::Millis) {
+                return Some(ms);
             }
         }
         TimeFormat::Strftime {
@@ -120,29 +120,110 @@ pub fn parse_time_str(s: &str, fmt: &TimeFormat) -> Option<i64> {
     if let Some(ms) = parse_dotnet_date(s) {
         return Some(ms);
     }
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return s.parse::<f64>().ok().and_then(epoch_number_to_ms);
+    if let Some(ms) = epoch_text_to_ms(s, EpochUnit::Auto) {
+        return Some(ms);
     }
     DateTime::parse_from_rfc2822(s)
         .ok()
         .map(|d| d.timestamp_millis())
 }
 
-/// A number as an epoch time, its unit guessed from its magnitude.
-pub fn epoch_number_to_ms(n: f64) -> Option<i64> {
-    if !n.is_finite() || n < 0.0 {
-        return None;
+/// The unit of an epoch number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum EpochUnit {
+    Seconds,
+    Millis,
+    /// Guessed from the magnitude of the whole part: seconds, milli-, micro- or nanoseconds.
+    Auto,
+}
+
+impl EpochUnit {
+    /// The power of ten that takes a number in this unit to milliseconds.
+    fn to_ms_exponent(self, whole: u128) -> i32 {
+        match self {
+            EpochUnit::Seconds => 3,
+            EpochUnit::Millis => 0,
+            EpochUnit::Auto if whole < 100_000_000_000 => 3,
+            EpochUnit::Auto if whole < 100_000_000_000_000 => 0,
+            EpochUnit::Auto if whole < 100_000_000_000_000_000 => -3,
+            EpochUnit::Auto => -6,
+        }
     }
-    let ms = if n < 1e11 {
-        n * 1e3
-    } else if n < 1e14 {
-        n
-    } else if n < 1e17 {
-        n / 1e3
-    } else {
-        n / 1e6
+}
+
+/// An epoch number written in decimal (`1764633599.9996`, `-12.5` with a given unit) as
+/// milliseconds, computed on the digits, not through a float: what lies below a millisecond is
+/// cut toward the past, as for every other layout, so a time never moves into the next
+/// millisecond (or the next day). Auto does not take negative numbers; a float's exponent
+/// (`1.7e9`) is read, as a float, only with a given unit.
+fn epoch_text_to_ms(s: &str, unit: EpochUnit) -> Option<i64> {
+    let (negative, body) = match s.strip_prefix('-') {
+        Some(rest) if unit != EpochUnit::Auto => (true, rest),
+        Some(_) => return None,
+        None => (false, s),
     };
-    Some(ms.round() as i64)
+    let (whole, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.len() + frac.len() == 0 || !digits(whole) || !digits(frac) {
+        return match unit {
+            EpochUnit::Auto => None,
+            _ => {
+                let f = body.parse::<f64>().ok().filter(|f| f.is_finite())?;
+                let signed = if negative { -f } else { f };
+                Some((signed * 10f64.powi(unit.to_ms_exponent(0))).floor() as i64)
+            }
+        };
+    }
+    let whole_value: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let exponent = unit.to_ms_exponent(whole_value);
+    let (ms, cut) = if exponent >= 0 {
+        let e = exponent as usize;
+        let (kept, rest) = frac.split_at(e.min(frac.len()));
+        let kept_value: u128 = if kept.is_empty() {
+            0
+        } else {
+            kept.parse().ok()?
+        };
+        let ms = whole_value.checked_mul(10u128.pow(exponent as u32))?
+            + kept_value * 10u128.pow((e - kept.len()) as u32);
+        (ms, rest.bytes().any(|b| b != b'0'))
+    } else {
+        let d = 10u128.pow(exponent.unsigned_abs());
+        (
+            whole_value / d,
+            whole_value % d != 0 || frac.bytes().any(|b| b != b'0'),
+        )
+    };
+    let ms = i64::try_from(ms).ok()?;
+    Some(if negative { -ms - i64::from(cut) } else { ms })
+}
+
+/// A JSON number as an epoch time, its unit guessed from its magnitude (see `EpochUnit::Auto`);
+/// below a millisecond is cut, not rounded. Negative numbers are not times.
+pub fn epoch_number_to_ms(n: crate::event::Node<'_>) -> Option<i64> {
+    use crate::event::Node;
+    match n {
+        Node::U64(u) => {
+            let whole = u128::from(u);
+            let e = EpochUnit::Auto.to_ms_exponent(whole);
+            let ms = if e >= 0 {
+                whole * 10u128.pow(e as u32)
+            } else {
+                whole / 10u128.pow(e.unsigned_abs())
+            };
+            i64::try_from(ms).ok()
+        }
+        // Rust writes a float in the fewest digits that read back as the same float: the
+        // digits the source wrote, for any it could have written.
+        Node::F64(f) if f.is_finite() && f >= 0.0 => {
+            epoch_text_to_ms(&format!("{f}"), EpochUnit::Auto)
+        }
+        _ => None,
+    }
 }
 
 /// The JSON date of .NET, `/Date(1709633702114)/` or `/Date(1709633702114+0100)/`, as Windows
@@ -382,6 +463,55 @@ mod tests {
         assert_eq!(auto("/Date(-1000)/"), Some(-1000));
         assert_eq!(auto("/Date(17096x)/"), None);
         assert_eq!(auto("/Date(1709633702114+01)/"), None);
+    }
+
+    #[test]
+    fn epoch_fractions_are_cut_not_rounded() {
+        use crate::event::Node;
+        let secs = TimeFormat::EpochSeconds;
+        // 23:59:59.9996 stays on its day (rounding made it the next day's first millisecond).
+        assert_eq!(
+            parse_time_str("1764633599.9996", &secs),
+            Some(1_764_633_599_999)
+        );
+        assert_eq!(auto("1764633599.9996"), Some(1_764_633_599_999));
+        assert_eq!(event_day(auto("1764633599.9996").unwrap()), "20251201");
+        // Zeek's microseconds.
+        assert_eq!(
+            parse_time_str("1764583200.096535", &secs),
+            Some(1_764_583_200_096)
+        );
+        assert_eq!(
+            parse_time_str("1764583200.5", &secs),
+            Some(1_764_583_200_500)
+        );
+        assert_eq!(
+            parse_time_str("1764633599999.6", &TimeFormat::EpochMillis),
+            Some(1_764_633_599_999)
+        );
+        // Nanoseconds beyond a float's 15 digits.
+        assert_eq!(auto("1764633599999999999"), Some(1_764_633_599_999));
+        assert_eq!(auto("1764633599999999"), Some(1_764_633_599_999));
+        assert_eq!(
+            epoch_number_to_ms(Node::U64(1_764_633_599_999_999_999)),
+            Some(1_764_633_599_999)
+        );
+        assert_eq!(
+            epoch_number_to_ms(Node::F64(1764633599.9996)),
+            Some(1_764_633_599_999)
+        );
+        assert_eq!(
+            epoch_number_to_ms(Node::U64(1_764_633_599)),
+            Some(1_764_633_599_000)
+        );
+        assert_eq!(epoch_number_to_ms(Node::I64(-5)), None);
+        // Before 1970, with a given unit, toward the past.
+        assert_eq!(parse_time_str("-1.0005", &secs), Some(-1001));
+        assert_eq!(parse_time_str("-1", &secs), Some(-1000));
+        assert_eq!(parse_time_str("1.7e9", &secs), Some(1_700_000_000_000));
+        assert_eq!(auto("-1"), None);
+        assert_eq!(auto("."), None);
+        assert_eq!(auto("1.2.3"), None);
     }
 
     #[test]

@@ -139,6 +139,65 @@ fn check_tells_a_path_caption_from_a_wrong_literal() {
     );
 }
 
+/// Hidden warnings are announced with the flag that lists them, and an error names its cause
+/// once (the chain used to repeat the JSON error the message already held).
+#[test]
+fn check_names_hidden_warnings_and_errors_say_their_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("m.json");
+    std::fs::write(
+        &f,
+        r#"{"custom_source_events":{"source_name":"x","matched_field":"$.kind",
+          "ocsf_mapping":{"net":{"schema":"network_activity","schema_mapping":{
+            "metadata":{"product":{"name":"P","vendor_name":"V"}},"time":"$.t","activity_id":6,
+            "severity_id":1,"src_endpoint":{"ip":"$.src"},"dst_endpoint":{"ip":"$.dst"},
+            "connection_info":{"protocol_name":"tcp"}}}}}}"#,
+    )
+    .unwrap();
+    let check = |verbose: bool| {
+        let mut c = bin();
+        c.args(["check", "--mapping", f.to_str().unwrap()]);
+        if verbose {
+            c.arg("--verbose");
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+    };
+    let quiet = check(false);
+    assert!(
+        quiet.contains("0 error(s), 1 warning(s) (--verbose lists the warnings)"),
+        "{quiet}"
+    );
+    assert!(!quiet.contains("connection_info.direction_id"), "{quiet}");
+    let loud = check(true);
+    assert!(
+        loud.contains("required `connection_info.direction_id` is not mapped"),
+        "{loud}"
+    );
+    assert!(loud.contains("0 error(s), 1 warning(s)\n"), "{loud}");
+
+    std::fs::write(dir.path().join("broken.json"), r#"{"custom_source_events":{"source_name":"x","matched_field":"$.k","ocsf_mapping":{"a":{}}}}"#).unwrap();
+    std::fs::write(
+        dir.path().join("sources.json"),
+        r#"{"sources":[{"name":"x","mapping_file":"broken.json","format":{"type":"json_lines"}}]}"#,
+    )
+    .unwrap();
+    let o = bin()
+        .args([
+            "check",
+            "--config",
+            dir.path().join("sources.json").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("broken.json is not valid JSON for a mapping file"),
+        "{err}"
+    );
+    assert_eq!(err.matches("missing field `schema`").count(), 1, "{err}");
+}
+
 #[test]
 fn preview_and_schema() {
     let o = bin()
