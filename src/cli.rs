@@ -97,9 +97,9 @@ pub struct ConfigArg {
 pub struct InputArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Source name from the sources config.
+    /// Source name from the sources config (may be left out when the config has one source).
     #[arg(long)]
-    pub source: String,
+    pub source: Option<String>,
     /// Files, folders (read recursively) or `-` for stdin.
     #[arg(required = true)]
     pub inputs: Vec<String>,
@@ -261,18 +261,24 @@ fn run_inputs<'a>(
     preview: Option<usize>,
     spill: Option<(usize, Sink<'a>)>,
 ) -> Result<Batch<'a>> {
-    let source = catalog.source(&args.source).with_context(|| {
-        format!(
-            "no source `{}` in the config (have: {})",
-            args.source,
-            catalog
-                .sources
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
+    let names = || {
+        catalog
+            .sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let source = match (&args.source, catalog.sources.as_slice()) {
+        (Some(name), _) => catalog
+            .source(name)
+            .with_context(|| format!("no source `{name}` in the config (have: {})", names()))?,
+        (None, [only]) => only,
+        (None, _) => anyhow::bail!(
+            "the config has several sources; name one with --source (have: {})",
+            names()
+        ),
+    };
     let Inputs {
         files: inputs,
         skipped,

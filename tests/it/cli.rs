@@ -198,6 +198,61 @@ fn check_names_hidden_warnings_and_errors_say_their_cause_once() {
     assert_eq!(err.matches("missing field `schema`").count(), 1, "{err}");
 }
 
+/// A config of one source needs no `--source`; with several, the error names them.
+#[test]
+fn the_only_source_of_a_config_needs_no_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.json"),
+        r#"{"custom_source_events":{"source_name":"zeek-conn","matched_field":"$.proto",
+          "timestamp":{"field":"$.ts","format":"epoch"},"ocsf_mapping":{},
+          "default":{"schema":"network_activity","schema_mapping":{
+            "metadata":{"product":{"name":"Zeek","vendor_name":"Zeek"},"uid":"$.uid"},
+            "time":"$.ts","activity_id":6,"severity_id":1,
+            "src_endpoint":{"ip":"$['id.orig_h']","port":"$['id.orig_p']"},
+            "dst_endpoint":{"ip":"$['id.resp_h']","port":"$['id.resp_p']"}}}}}"#,
+    )
+    .unwrap();
+    let config = dir.path().join("sources.json");
+    std::fs::write(
+        &config,
+        r##"{"sources":[{"name":"zeek-conn","mapping_file":"m.json",
+          "format":{"type":"delimited","delimiter":"tab","comment":"#","null_values":["-","(empty)"],
+            "columns":["ts","uid","id.orig_h","id.orig_p","id.resp_h","id.resp_p","proto"]},
+          "account_id":"external","region":"eu-west-1"}]}"##,
+    )
+    .unwrap();
+    let log = dir.path().join("conn.log");
+    std::fs::write(
+        &log,
+        "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n\
+         1764633599.9996\tCAcJw21\t192.168.1.10\t51234\t10.0.0.5\t443\ttcp\n#close\t2025-12-02\n",
+    )
+    .unwrap();
+    let out = dir.path().join("lake");
+    let o = bin()
+        .args(["transform", "--config", config.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The Zeek time of the day's last millisecond stays on that day.
+    let files = files_under(&out.join(
+        "ext/zeek-conn/network_activity/region=eu-west-1/accountId=external/eventDay=20251201",
+    ));
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(ocsf_check(&out)["rows"], 1);
+
+    let o = bin().args(["preview"]).arg(&log).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("the config has several sources; name one with --source (have: windows-sysmon, aws-network-firewall, aws-alb)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn preview_and_schema() {
     let o = bin()
