@@ -168,16 +168,17 @@ impl CompiledMapping {
                 ));
             }
         };
-        let profiles = derive(class, root, uid, rejects, extras, &mut warnings, bump);
+        let profiles = derive(class, root, uid, &rejects, extras, &mut warnings, bump);
         let mut problems = Vec::new();
         validate_struct(&class.shape, root, None, profiles, &mut problems);
         if !problems.is_empty() {
             return MapOutcome::Dead(DeadReason::new(
                 "missing_required",
                 format!(
-                    "not valid {} (matched value \"{key}\"): {}",
+                    "not valid {} (matched value \"{key}\"): {}{}",
                     class.name,
-                    problems.join("; ")
+                    problems.join("; "),
+                    untyped_causes(&problems, &rejects)
                 ),
             ));
         }
@@ -187,6 +188,27 @@ impl CompiledMapping {
             root,
             warnings,
         })
+    }
+}
+
+/// The values that could not be typed at or below an attribute the problems name: often why
+/// a required attribute is absent (an IP address with a zone, a word where a port belongs).
+fn untyped_causes(problems: &[String], rejects: &Rejects) -> String {
+    let named = |path: &str| problems.iter().any(|p| p.contains(&format!("`{path}`")));
+    let causes: Vec<String> = rejects
+        .iter()
+        .filter(|(k, _)| {
+            named(k)
+                || k.char_indices()
+                    .filter(|(_, c)| *c == '.')
+                    .any(|(i, _)| named(&k[..i]))
+        })
+        .map(|(k, v)| format!("`{k}` \"{v}\""))
+        .collect();
+    if causes.is_empty() {
+        String::new()
+    } else {
+        format!(" (values that could not be typed: {})", causes.join(", "))
     }
 }
 
@@ -300,7 +322,7 @@ fn derive<'a>(
     class: &'a CompiledClass,
     root: &mut [Val<'a>],
     uid: &'a str,
-    rejects: Rejects,
+    rejects: &Rejects,
     extras: Entries<'a>,
     warnings: &mut Warnings,
     bump: &'a Bump,

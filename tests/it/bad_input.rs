@@ -52,10 +52,14 @@ fn bad_records_become_dead_letters_with_reasons() {
         input.push(b'\n');
     }
     input.extend_from_slice(b"{\"kind\":\"net\",\"src\":\"\xff\xfe\"}\n");
+    input.extend_from_slice(
+        br#"{"kind":"net","t":"2024-03-05T10:00:05Z","src":"10.0.0.1","dst":"fe80::1%eth0","port":"x"}"#,
+    );
+    input.push(b'\n');
     let mut batch = Batch::new(src, "bad", defaults());
     batch.add_input("bad.jsonl", None, &input[..]).unwrap();
     let out = batch.finish().unwrap();
-    assert_eq!(out.stats.events_in, 10);
+    assert_eq!(out.stats.events_in, 11);
     assert_eq!(out.stats.written(), 1);
     assert_eq!(out.stats.ignored, 1);
     assert_eq!(
@@ -114,6 +118,15 @@ fn bad_records_become_dead_letters_with_reasons() {
             .contains("`src_endpoint`")
     );
     assert_eq!(by_pos(10)["reason"]["kind"], "parse_error");
+    // A required object absent because its value could not be typed says which value.
+    let msg = by_pos(11)["reason"]["message"].as_str().unwrap();
+    assert!(
+        msg.ends_with(
+            "required `dst_endpoint` is absent (values that could not be typed: \
+             `dst_endpoint.ip` \"fe80::1%eth0\", `dst_endpoint.port` \"x\")"
+        ),
+        "{msg}"
+    );
     assert!(
         dead.iter()
             .all(|d| d["origin"]["input"] == "bad.jsonl" && d["source"] == "strict")
