@@ -240,9 +240,11 @@ pub fn convert_scalar<'v>(
         },
         Primitive::String => match v {
             Node::Str(s) => {
-                if sc.is_ip && s.trim().parse::<std::net::IpAddr>().is_err() {
-                    return Err(bad());
-                }
+                let s = if sc.is_ip {
+                    ip_text(s).ok_or_else(bad)?
+                } else {
+                    s
+                };
                 if let Some(allowed) = &sc.string_values
                     && !allowed.iter().any(|a| a == s)
                 {
@@ -259,6 +261,20 @@ pub fn convert_scalar<'v>(
         Primitive::Object => return Err(bad()),
     };
     Ok(val)
+}
+
+/// An IP address as OCSF's `ip_t` has it, without the blanks around it: IPv4, or IPv6 with
+/// an optional zone (`fe80::1%eth0`, as Windows and Linux write link-local addresses).
+fn ip_text(s: &str) -> Option<&str> {
+    let t = s.trim();
+    if t.parse::<std::net::IpAddr>().is_ok() {
+        return Some(t);
+    }
+    let (addr, zone) = t.split_once('%')?;
+    (addr.parse::<std::net::Ipv6Addr>().is_ok()
+        && !zone.is_empty()
+        && !zone.contains(char::is_whitespace))
+    .then_some(t)
 }
 
 /// The value for a typed field from a string placeholder: `-` and "" are absent.
@@ -358,6 +374,33 @@ mod tests {
             convert_scalar(node(&json!("::1")), &ip, &tf, &bump),
             Ok(Val::Str("::1"))
         );
+        // OCSF's ip_t allows an IPv6 zone; blanks around an address are not written.
+        for (given, written) in [
+            (
+                "fe80::1c3a:9e2f:a1b4:7d10%11",
+                "fe80::1c3a:9e2f:a1b4:7d10%11",
+            ),
+            ("fe80::1%eth0", "fe80::1%eth0"),
+            (" 10.0.0.1 ", "10.0.0.1"),
+        ] {
+            assert_eq!(
+                convert_scalar(node(&json!(given)), &ip, &tf, &bump),
+                Ok(Val::Str(written)),
+                "{given}"
+            );
+        }
+        for bad in [
+            "10.0.0.1%eth0",
+            "fe80::1%",
+            "fe80::1%a b",
+            "10.0.0.1:443",
+            "%eth0",
+        ] {
+            assert!(
+                convert_scalar(node(&json!(bad)), &ip, &tf, &bump).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

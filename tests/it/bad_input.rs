@@ -53,7 +53,7 @@ fn bad_records_become_dead_letters_with_reasons() {
     }
     input.extend_from_slice(b"{\"kind\":\"net\",\"src\":\"\xff\xfe\"}\n");
     input.extend_from_slice(
-        br#"{"kind":"net","t":"2024-03-05T10:00:05Z","src":"10.0.0.1","dst":"fe80::1%eth0","port":"x"}"#,
+        br#"{"kind":"net","t":"2024-03-05T10:00:05Z","src":"10.0.0.1","dst":"10.0.0.300","port":"x"}"#,
     );
     input.push(b'\n');
     let mut batch = Batch::new(src, "bad", defaults());
@@ -123,7 +123,7 @@ fn bad_records_become_dead_letters_with_reasons() {
     assert!(
         msg.ends_with(
             "required `dst_endpoint` is absent (values that could not be typed: \
-             `dst_endpoint.ip` \"fe80::1%eth0\", `dst_endpoint.port` \"x\")"
+             `dst_endpoint.ip` \"10.0.0.300\", `dst_endpoint.port` \"x\")"
         ),
         "{msg}"
     );
