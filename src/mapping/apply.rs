@@ -260,6 +260,16 @@ impl<'a> Eval<'a> {
                 Node::Str(s) => Node::Str(lower_in(self.bump, s)),
                 other => other,
             }),
+            // Only strings are paths; any other value goes on as it is.
+            ValueSource::Basename(inner) => self.source(inner).map(|v| match v {
+                Node::Str(s) => Node::Str(basename(s)),
+                other => other,
+            }),
+            ValueSource::Pair { inner, key } => self
+                .source(inner)
+                .and_then(|v| v.as_str())
+                .and_then(|s| pair_value(s, key))
+                .map(Node::Str),
         }
     }
 
@@ -280,13 +290,24 @@ impl<'a> Eval<'a> {
                 }
                 Val::Struct(vals).normalize_empty()
             }
-            Plan::ListOfOne(inner) => {
+            Plan::List(items) => {
                 let Shape::List(item) = shape else {
                     return Val::Null;
                 };
-                match self.eval(inner, item, rejects) {
-                    Val::Null => Val::Null,
-                    v => Val::list(self.bump, &[v]),
+                let mut out = bumpalo::collections::Vec::with_capacity_in(items.len(), self.bump);
+                for p in items {
+                    match self.eval(p, item, rejects) {
+                        Val::Null => {}
+                        // A template that reads the event but found nothing there is left out,
+                        // whatever constants it sets (a fingerprint of an absent hash).
+                        v if reads_event(p) && !found_in_event(p, &v) => {}
+                        v => out.push(v),
+                    }
+                }
+                if out.is_empty() {
+                    Val::Null
+                } else {
+                    Val::List(out.into_bump_slice())
                 }
             }
             Plan::MapEntries(entries) => {
@@ -636,6 +657,52 @@ fn present_at(members: &[Val<'_>], path: &[usize]) -> bool {
 }
 
 /// `s` in lower case: itself when it has no upper-case letter, else a copy in `bump`.
+/// Whether a plan takes any value from the event (not only constants).
+fn reads_event(p: &Plan) -> bool {
+    match p {
+        Plan::Const(_) => false,
+        Plan::Leaf(src, _) => !matches!(src, ValueSource::Literal(_)),
+        Plan::MapEntries(_) => true,
+        Plan::Struct(members, _) => members.iter().any(|(_, m)| reads_event(m)),
+        Plan::List(items) => items.iter().any(reads_event),
+    }
+}
+
+/// Whether a value built by `p` holds anything `p` took from the event.
+fn found_in_event(p: &Plan, v: &Val<'_>) -> bool {
+    if v.is_null() {
+        return false;
+    }
+    match (p, v) {
+        (Plan::Const(_), _) => false,
+        (Plan::Leaf(src, _), _) => !matches!(src, ValueSource::Literal(_)),
+        (Plan::Struct(members, _), Val::Struct(vals)) => members
+            .iter()
+            .any(|(i, m)| vals.get(*i).is_some_and(|x| found_in_event(m, x))),
+        (Plan::List(_), _) | (Plan::MapEntries(_), _) => true,
+        (Plan::Struct(..), _) => true,
+    }
+}
+
+/// The last component of a Windows or POSIX path; a path that ends in a separator is its own
+/// name (nothing sensible is shorter).
+fn basename(s: &str) -> &str {
+    match s.rfind(['\\', '/']) {
+        Some(i) if i + 1 < s.len() => &s[i + 1..],
+        _ => s,
+    }
+}
+
+/// The value of `key` in `K=V,K=V` (keys compared without ASCII case, blanks around items
+/// and values trimmed); an empty value is absent.
+fn pair_value<'s>(s: &'s str, key: &str) -> Option<&'s str> {
+    s.split(',').find_map(|item| {
+        let (k, v) = item.split_once('=')?;
+        let v = v.trim();
+        (k.trim().eq_ignore_ascii_case(key) && !v.is_empty()).then_some(v)
+    })
+}
+
 fn lower_in<'a>(bump: &'a Bump, s: &'a str) -> &'a str {
     if s.is_ascii() {
         if !s.bytes().any(|b| b.is_ascii_uppercase()) {

@@ -36,6 +36,15 @@ pub enum ValueSource {
     Hex(Box<ValueSource>),
     /// A string in lower case (e.g. `TCP` → `tcp`, as OCSF writes protocol names).
     Lower(Box<ValueSource>),
+    /// The last component of a Windows or POSIX path (`C:\\Windows\\explorer.exe` →
+    /// `explorer.exe`), as OCSF's `name` attributes hold it beside the full `path`.
+    Basename(Box<ValueSource>),
+    /// The value of `key` (ASCII case ignored) in a string of `K=V` items separated by commas
+    /// (Sysmon's `Hashes`: `SHA1=…,MD5=…,SHA256=…,IMPHASH=…`); absent when no item has the key.
+    Pair {
+        inner: Box<ValueSource>,
+        key: String,
+    },
 }
 
 /// How to build one member of a record, against the shape at the same position.
@@ -45,8 +54,8 @@ pub enum Plan {
     /// A value from the event, converted at run time; the string is its OCSF path.
     Leaf(ValueSource, String),
     Const(Val<'static>),
-    /// An object template for an array attribute: a list of that one object.
-    ListOfOne(Box<Plan>),
+    /// Object templates for an array attribute: a list of the objects that are not absent.
+    List(Vec<Plan>),
     /// Entries of a map attribute (`unmapped`): dotted key → value.
     MapEntries(Vec<(String, ValueSource)>),
 }
@@ -125,7 +134,7 @@ enum Draft {
     Struct(Vec<(String, Draft)>),
     Leaf(ValueSource, String),
     Const(Ev<'static>, String, String),
-    ListOfOne(Box<Draft>),
+    List(Vec<Draft>),
     MapEntries(Vec<(String, ValueSource)>),
 }
 
@@ -426,12 +435,18 @@ fn literal_profiles(tmpl: &Map<String, Value>) -> Option<Vec<String>> {
 }
 
 fn is_block(m: &Map<String, Value>) -> bool {
-    m.len() == 1
+    (m.len() == 1
         && (m.contains_key("enum")
             || m.contains_key("literal")
             || m.contains_key("coalesce")
             || m.contains_key("hex")
-            || m.contains_key("lower"))
+            || m.contains_key("lower")
+            || m.contains_key("basename")))
+        || is_pair(m)
+}
+
+fn is_pair(m: &Map<String, Value>) -> bool {
+    m.len() == 2 && m.contains_key("pair") && m.contains_key("key")
 }
 
 fn join(path: &str, k: &str) -> String {
@@ -498,7 +513,7 @@ fn walk_struct(
                     out.push((
                         k.clone(),
                         if attr.is_array() {
-                            Draft::ListOfOne(Box::new(d))
+                            Draft::List(vec![d])
                         } else {
                             d
                         },
@@ -507,6 +522,39 @@ fn walk_struct(
                     ctx.diag(Level::Error, &p, format!("`{path}` is {} in OCSF, but the mapping gives an object; its members are kept under unmapped", attr.type_name));
                     collect_unmapped(ctx, &path, v, &p, &mut extra_unmapped);
                 }
+            }
+            // An array of object templates for an array of objects: one item per template
+            // that is not absent (e.g. `file.hashes`, one fingerprint per algorithm).
+            Value::Array(items)
+                if attr.is_array()
+                    && prim == Primitive::Object
+                    && !is_map
+                    && !items.is_empty()
+                    && items
+                        .iter()
+                        .all(|it| it.as_object().is_some_and(|m| !is_block(m))) =>
+            {
+                let obj = attr.object_type.clone().unwrap_or_default();
+                let Some(o) = schema.object(&obj) else {
+                    continue;
+                };
+                let mut child = object_shape(schema, &obj);
+                let mut drafts = Vec::new();
+                for (i, it) in items.iter().enumerate() {
+                    let m = it.as_object().expect("checked above");
+                    let ip = format!("{p}/{i}");
+                    let members = walk_struct(ctx, Node::Object(o), m, &ip, &path, &mut child);
+                    lint_required_members(ctx, o, m, &ip, &path);
+                    drafts.push(Draft::Struct(members));
+                }
+                add_field(
+                    schema,
+                    attrs,
+                    k,
+                    st,
+                    Some(Shape::List(Box::new(Shape::Struct(child)))),
+                );
+                out.push((k.clone(), Draft::List(drafts)));
             }
             _ => {
                 let Some(src) = value_source(ctx, v, &p) else {
@@ -593,6 +641,24 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
         Value::Object(m) if m.contains_key("hex") && m.len() == 1 => {
             value_source(ctx, &m["hex"], &format!("{ptr}/hex"))
                 .map(|s| ValueSource::Hex(Box::new(s)))
+        }
+        Value::Object(m) if m.contains_key("basename") && m.len() == 1 => {
+            value_source(ctx, &m["basename"], &format!("{ptr}/basename"))
+                .map(|s| ValueSource::Basename(Box::new(s)))
+        }
+        Value::Object(m) if is_pair(m) => {
+            let Some(key) = m["key"].as_str().filter(|k| !k.is_empty()) else {
+                ctx.diag(
+                    Level::Fatal,
+                    &format!("{ptr}/key"),
+                    "`key` of a `pair` block is the item's name: a non-empty string",
+                );
+                return None;
+            };
+            value_source(ctx, &m["pair"], &format!("{ptr}/pair")).map(|s| ValueSource::Pair {
+                inner: Box::new(s),
+                key: key.to_string(),
+            })
         }
         Value::Object(m) if m.contains_key("lower") && m.len() == 1 => {
             value_source(ctx, &m["lower"], &format!("{ptr}/lower"))
@@ -713,8 +779,13 @@ fn resolve(ctx: &mut Ctx, d: Draft, shape: &Shape, extra: &mut Vec<(String, Valu
             }
         }
         Draft::MapEntries(e) => Plan::MapEntries(e),
-        Draft::ListOfOne(inner) => match shape {
-            Shape::List(item) => Plan::ListOfOne(Box::new(resolve(ctx, *inner, item, extra))),
+        Draft::List(items) => match shape {
+            Shape::List(item) => Plan::List(
+                items
+                    .into_iter()
+                    .map(|d| resolve(ctx, d, item, extra))
+                    .collect(),
+            ),
             _ => unreachable!("list attribute has a list shape"),
         },
         Draft::Struct(members) => match shape {

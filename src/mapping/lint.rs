@@ -45,7 +45,11 @@ pub(super) fn lint_literals(
             }
             return;
         }
-        ValueSource::Path(_) | ValueSource::Hex(_) | ValueSource::Lower(_) => return,
+        ValueSource::Path(_)
+        | ValueSource::Hex(_)
+        | ValueSource::Lower(_)
+        | ValueSource::Basename(_)
+        | ValueSource::Pair { .. } => return,
     };
     for (p, v) in lits {
         if path == "metadata.version" {

@@ -50,7 +50,7 @@ impl PathIndex {
             Plan::Struct(members, _) => members.iter_mut().for_each(|(_, m)| self.visit_plan(m)),
             Plan::Leaf(src, _) => self.visit_source(src),
             Plan::Const(_) => {}
-            Plan::ListOfOne(inner) => self.visit_plan(inner),
+            Plan::List(items) => items.iter_mut().for_each(|p| self.visit_plan(p)),
             Plan::MapEntries(entries) => entries.iter_mut().for_each(|(_, s)| self.visit_source(s)),
         }
     }
@@ -61,7 +61,10 @@ impl PathIndex {
             ValueSource::Path(p) => self.add(p),
             ValueSource::Enum { evaluate, .. } => self.add(evaluate),
             ValueSource::Coalesce(items) => items.iter_mut().for_each(|s| self.visit_source(s)),
-            ValueSource::Hex(inner) | ValueSource::Lower(inner) => self.visit_source(inner),
+            ValueSource::Hex(inner)
+            | ValueSource::Lower(inner)
+            | ValueSource::Basename(inner)
+            | ValueSource::Pair { inner, .. } => self.visit_source(inner),
         }
     }
 

@@ -14,4 +14,5 @@ mod s3;
 mod samples;
 mod snapshots;
 mod support;
+mod templates;
 mod text_formats;
