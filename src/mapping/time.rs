@@ -195,7 +195,7 @@ fn epoch_text_to_ms(s: &str, unit: EpochUnit) -> Option<i64> {
         let d = 10u128.pow(exponent.unsigned_abs());
         (
             whole_value / d,
-            whole_value % d != 0 || frac.bytes().any(|b| b != b'0'),
+            !whole_value.is_multiple_of(d) || frac.bytes().any(|b| b != b'0'),
         )
     };
     let ms = i64::try_from(ms).ok()?;

@@ -48,7 +48,7 @@ fn names_from_paths_and_one_fingerprint_per_hash_present() {
     .join("\n");
     let mut batch = Batch::new(src, "t", defaults()).with_preview(2);
     batch.add_input("t.jsonl", None, input.as_bytes()).unwrap();
-    let recs = batch.preview().0.clone();
+    let recs = batch.preview().0;
     let first = &recs[0];
     assert_eq!(first["actor"]["process"]["name"], "svchost.exe");
     assert_eq!(
