@@ -284,6 +284,31 @@ impl<R: BufRead> DocumentReader<R> {
         Ok(())
     }
 
+    /// The bytes up to the end of the line (its `\n` consumed too) as a value, so that the
+    /// event parser reports them.
+    fn rest_of_line(&mut self, keep: bool, start: u64) -> Result<u64, DocumentError> {
+        loop {
+            let chunk = self.r.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            let (n, end) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            if keep {
+                let room = self.max.saturating_sub(self.buf.len());
+                self.buf.extend_from_slice(&chunk[..n.min(room)]);
+            }
+            self.consume(n)?;
+            if end {
+                break;
+            }
+        }
+        self.in_value = false;
+        Ok(self.offset - start)
+    }
+
     /// Read one value (an object, array, string or scalar) from the next byte, which is not
     /// white space. `keep`: its first `max` bytes go to `buf`. Returns its length. Brackets are
     /// only counted here; the event's parser checks what is inside.
@@ -294,10 +319,21 @@ impl<R: BufRead> DocumentReader<R> {
         let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
         let first = self.r.fill_buf()?.first().copied();
         let scalar = !matches!(first, Some(b'{' | b'[' | b'"'));
+        // A document on its own (no records key) that a line starting with `{` interrupts was
+        // cut short (a writer stopped mid-line, then appended more): it ends there, to be a
+        // dead letter of its own, and the next document is read from that line. Formatters
+        // indent the members of a pretty-printed document, and minified documents hold no
+        // line breaks, so a whole document never has `{` at the start of an inner line.
+        let documents_by_line = self.key.is_none() && matches!(self.state, State::Between);
         if matches!(first, Some(b'}' | b']' | b',' | b':')) {
+            if documents_by_line {
+                // What is left of a document cut short: up to the line's end, a dead letter.
+                return self.rest_of_line(keep, start);
+            }
             self.in_value = false;
             return Err(self.syntax("expected a value"));
         }
+        let mut prev = 0u8;
         loop {
             let chunk = self.r.fill_buf()?;
             if chunk.is_empty() {
@@ -311,6 +347,11 @@ impl<R: BufRead> DocumentReader<R> {
             let mut i = 0;
             while i < chunk.len() {
                 let c = chunk[i];
+                if documents_by_line && c == b'{' && prev == b'\n' && !scalar {
+                    done = true;
+                    break;
+                }
+                prev = c;
                 if in_str {
                     if escaped {
                         escaped = false;
@@ -417,6 +458,39 @@ mod tests {
                 r#"{"a":5}"#,
                 "6"
             ]
+        );
+    }
+
+    #[test]
+    fn a_document_cut_short_ends_at_the_next_line_that_opens_one() {
+        let text = "{\"a\":1}\n{\"a\":\"cut\n{\"a\":3}\n{\n  \"b\": {\n    \"c\": [\n{\"d\": 1}]\n  }\n}\n{\"e\":\n";
+        assert_eq!(
+            pieces(text, None, 1 << 20),
+            vec![
+                r#"{"a":1}"#,
+                "{\"a\":\"cut\n",
+                r#"{"a":3}"#,
+                // Pretty-printed: inner lines are indented, except this one, which cuts it.
+                "{\n  \"b\": {\n    \"c\": [\n",
+                r#"{"d": 1}"#,
+                // What is left of the cut document, line by line, up to the next document.
+                "]\n",
+                "}\n",
+                "}\n",
+                // Cut at the end: the error keeps it (see `rest`).
+                "invalid JSON document at byte 70: the input ends inside a value",
+            ]
+        );
+        let pretty = "{\n  \"b\": {\n    \"c\": 1\n  }\n}\n{\"e\":2}";
+        assert_eq!(
+            pieces(pretty, None, 1 << 20),
+            vec!["{\n  \"b\": {\n    \"c\": 1\n  }\n}", r#"{"e":2}"#]
+        );
+        // Under a records key the structure is read, not lines.
+        let text = "{\"Records\":[\n{\"a\":1},\n{\"a\":2}]}";
+        assert_eq!(
+            pieces(text, Some("Records"), 1 << 20),
+            vec![r#"{"a":1}"#, r#"{"a":2}"#]
         );
     }
 

@@ -165,6 +165,28 @@ fn broken_structure_keeps_what_came_before_and_the_rest_as_one_dead_letter() {
     );
 }
 
+/// Documents one per line, one of them cut short (a writer stopped mid-line): only it is a dead
+/// letter; the documents on the lines after it are events (they used to be one dead letter).
+#[test]
+fn a_document_cut_short_costs_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog(dir.path(), r#"{"type":"json"}"#);
+    let c = call("Cut", 2);
+    let text = format!(
+        "{}\n{}\n{}\n{}\n",
+        call("A", 1),
+        &c[..c.len() / 2],
+        call("B", 3),
+        call("C", 4)
+    );
+    let (messages, out) = run(&catalog, &[("lines.json", text.into_bytes())]);
+    assert_eq!(messages, ["A", "B", "C"]);
+    let dead = dead_letters(&out);
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert_eq!(dead[0]["reason"]["kind"], "parse_error");
+    assert_eq!(dead[0]["raw"], json!(format!("{}\n", &c[..c.len() / 2])));
+}
+
 #[test]
 fn json_lines_points_concatenated_documents_to_the_json_format() {
     let dir = tempfile::tempdir().unwrap();
