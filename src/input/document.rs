@@ -321,9 +321,11 @@ impl<R: BufRead> DocumentReader<R> {
         let scalar = !matches!(first, Some(b'{' | b'[' | b'"'));
         // A document on its own (no records key) that a line starting with `{` interrupts was
         // cut short (a writer stopped mid-line, then appended more): it ends there, to be a
-        // dead letter of its own, and the next document is read from that line. Formatters
-        // indent the members of a pretty-printed document, and minified documents hold no
-        // line breaks, so a whole document never has `{` at the start of an inner line.
+        // dead letter of its own, and the next document is read from that line. Inside a whole
+        // document a `{` can only follow `[`, `,` or `:` (a pretty-printer without indentation
+        // puts it at the start of a line); after anything else, or inside a string (which
+        // cannot hold a raw line end), it opens a new document. A document cut just after one
+        // of those three is not told apart: it takes in what follows, as before.
         let documents_by_line = self.key.is_none() && matches!(self.state, State::Between);
         if matches!(first, Some(b'}' | b']' | b',' | b':')) {
             if documents_by_line {
@@ -333,7 +335,8 @@ impl<R: BufRead> DocumentReader<R> {
             self.in_value = false;
             return Err(self.syntax("expected a value"));
         }
-        let mut prev = 0u8;
+        // The byte before this one, and the last one that is not white space.
+        let (mut prev, mut last_sig) = (0u8, 0u8);
         loop {
             let chunk = self.r.fill_buf()?;
             if chunk.is_empty() {
@@ -347,11 +350,19 @@ impl<R: BufRead> DocumentReader<R> {
             let mut i = 0;
             while i < chunk.len() {
                 let c = chunk[i];
-                if documents_by_line && c == b'{' && prev == b'\n' && !scalar {
+                if documents_by_line
+                    && c == b'{'
+                    && prev == b'\n'
+                    && !scalar
+                    && (in_str || !matches!(last_sig, b'[' | b',' | b':'))
+                {
                     done = true;
                     break;
                 }
                 prev = c;
+                if !c.is_ascii_whitespace() {
+                    last_sig = c;
+                }
                 if in_str {
                     if escaped {
                         escaped = false;
@@ -463,22 +474,33 @@ mod tests {
 
     #[test]
     fn a_document_cut_short_ends_at_the_next_line_that_opens_one() {
-        let text = "{\"a\":1}\n{\"a\":\"cut\n{\"a\":3}\n{\n  \"b\": {\n    \"c\": [\n{\"d\": 1}]\n  }\n}\n{\"e\":\n";
+        let text = concat!(
+            "{\"a\":1}\n",
+            // Cut inside a string, then inside a number of a nested object.
+            "{\"a\":\"cut\n",
+            "{\"a\":3}\n",
+            "{\"b\": {\"c\": 5\n",
+            "{\"d\": 1}\n",
+            "}\n}\n",
+            // Pretty-printed without indentation (Python's `indent=0`): its `{` that start a line
+            // follow `[` or `,`, so it is one document.
+            "{\n\"x\": [\n{\n\"d\": 1\n},\n{\n\"d\": 2\n}\n]\n}\n",
+            "{\"e\":\n",
+        );
         assert_eq!(
             pieces(text, None, 1 << 20),
             vec![
                 r#"{"a":1}"#,
                 "{\"a\":\"cut\n",
                 r#"{"a":3}"#,
-                // Pretty-printed: inner lines are indented, except this one, which cuts it.
-                "{\n  \"b\": {\n    \"c\": [\n",
+                "{\"b\": {\"c\": 5\n",
                 r#"{"d": 1}"#,
                 // What is left of the cut document, line by line, up to the next document.
-                "]\n",
                 "}\n",
                 "}\n",
+                "{\n\"x\": [\n{\n\"d\": 1\n},\n{\n\"d\": 2\n}\n]\n}",
                 // Cut at the end: the error keeps it (see `rest`).
-                "invalid JSON document at byte 70: the input ends inside a value",
+                "invalid JSON document at byte 95: the input ends inside a value",
             ]
         );
         let pretty = "{\n  \"b\": {\n    \"c\": 1\n  }\n}\n{\"e\":2}";
