@@ -390,6 +390,12 @@ pub fn print_summary(source: &str, stats: &Stats) {
         stats.dead(),
         stats.ignored
     );
+    if stats.control_messages > 0 {
+        eprintln!(
+            "  CloudWatch Logs control messages (not events): {}",
+            stats.control_messages
+        );
+    }
     for (c, n) in &stats.rows_written {
         eprintln!("  rows {c}: {n}");
     }

@@ -35,8 +35,15 @@ pub struct Stats {
     pub rows_written: BTreeMap<String, u64>,
     pub dead_lettered: BTreeMap<String, u64>,
     pub ignored: u64,
+    /// CloudWatch Logs control messages read (the service checking its destination; not events).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub control_messages: u64,
     pub warnings: BTreeMap<String, u64>,
     pub bytes_in: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Stats {
@@ -49,6 +56,7 @@ impl Stats {
     pub fn merge(&mut self, o: &Stats) {
         self.events_in += o.events_in;
         self.ignored += o.ignored;
+        self.control_messages += o.control_messages;
         self.bytes_in += o.bytes_in;
         for (k, v) in &o.rows_written {
             *self.rows_written.entry(k.clone()).or_default() += v;

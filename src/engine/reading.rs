@@ -9,10 +9,16 @@ use bumpalo::Bump;
 
 use super::{Batch, InputError, SinkError};
 use crate::event::parse_json;
+use crate::input::cloudwatch_logs::{Envelope, parse_envelope, starts_envelope};
+use crate::input::decompress::open_decoded_peek;
 use crate::input::document::{DocumentError, DocumentReader, Piece};
 use crate::input::held::{HeldRecord, NumberedLine};
 use crate::input::parsers::{LineResult, UNTERMINATED};
-use crate::input::{Frame, LineReader, open_decoded};
+use crate::input::{Frame, LineReader};
+
+/// Cap on one CloudWatch Logs envelope's text (a subscription payload holds at most about
+/// 1 MB of log events, escaped in JSON), unless the source's line cap is larger.
+const ENVELOPE_MAX_BYTES: usize = 16 << 20;
 
 /// How often (in events) the buffered size is measured.
 const MEASURE_EVERY: u64 = 256;
@@ -64,13 +70,20 @@ impl Batch<'_> {
             ),
             message: e.to_string(),
         };
-        let (_, r) = open_decoded(reader, limits.max_decompressed_bytes).map_err(|e| fail(0, e))?;
+        let (_, head, r) =
+            open_decoded_peek(reader, limits.max_decompressed_bytes).map_err(|e| fail(0, e))?;
+        // Firehose writes a CloudWatch Logs subscription's envelopes one after another into
+        // S3; their log events are the input's records, whatever the source's format.
+        let envelopes = starts_envelope(&head);
         let spill_fail = |position: u64, e: SinkError| InputError {
             input: input.to_string(),
             position,
             retryable: e.retryable,
             message: format!("storing output: {}", e.message),
         };
+        if envelopes {
+            return self.add_envelopes(input, key, r, &fail, &spill_fail);
+        }
         if self.source.parser.is_document() {
             return self.add_documents(input, key, r, &fail, &spill_fail);
         }
@@ -210,23 +223,8 @@ impl Batch<'_> {
                 }
                 Err(DocumentError::Io(e)) => Some(Err(fail(n, e))),
                 Err(e @ DocumentError::Syntax { .. }) => {
-                    // What follows cannot be split into events: it is kept as it is.
-                    let mut rest = Vec::new();
-                    match docs.rest(&mut rest) {
-                        Ok(total) => {
-                            let kept = if total > rest.len() as u64 {
-                                format!(" (its first {} of {total} bytes kept)", rest.len())
-                            } else {
-                                String::new()
-                            };
-                            n += 1;
-                            let msg =
-                                format!("{e}; the rest of the input is one dead letter{kept}");
-                            self.add_event(input, n, Some(&rest), Err(msg), &arena, key);
-                            Some(Ok(()))
-                        }
-                        Err(io) => Some(Err(fail(n, io))),
-                    }
+                    n += 1;
+                    Some(self.rest_is_dead(&mut docs, &e, input, n, key, fail))
                 }
             };
             self.stats.bytes_in += docs.offset() - read;
@@ -242,6 +240,98 @@ impl Batch<'_> {
         };
         self.arena = arena;
         result
+    }
+
+    /// Broken structure between documents: what follows cannot be split into events, and is
+    /// kept as it is, as dead letter number `n`.
+    fn rest_is_dead<R: std::io::BufRead>(
+        &mut self,
+        docs: &mut DocumentReader<R>,
+        e: &DocumentError,
+        input: &str,
+        n: u64,
+        key: Option<&str>,
+        fail: &dyn Fn(u64, std::io::Error) -> InputError,
+    ) -> Result<(), InputError> {
+        let mut rest = Vec::new();
+        let total = docs.rest(&mut rest).map_err(|io| fail(n, io))?;
+        let kept = if total > rest.len() as u64 {
+            format!(" (its first {} of {total} bytes kept)", rest.len())
+        } else {
+            String::new()
+        };
+        let msg = format!("{e}; the rest of the input is one dead letter{kept}");
+        self.add_event(input, n, Some(&rest), Err(msg), &Bump::new(), key);
+        Ok(())
+    }
+
+    /// CloudWatch Logs subscription envelopes one after another (as Firehose writes them to
+    /// S3): each log event's message is one record, read with the source's format and placed
+    /// as `<input>#<envelope>` and its index in the envelope. Control messages (the service
+    /// checking its destination) are counted, not events. A document that is not an envelope
+    /// is a dead letter placed by its number.
+    fn add_envelopes(
+        &mut self,
+        input: &str,
+        key: Option<&str>,
+        r: Box<dyn std::io::BufRead + '_>,
+        fail: &dyn Fn(u64, std::io::Error) -> InputError,
+        spill_fail: &dyn Fn(u64, SinkError) -> InputError,
+    ) -> Result<(), InputError> {
+        let max = self.source.limits.max_line_bytes.max(ENVELOPE_MAX_BYTES);
+        let mut docs = DocumentReader::new(r, None, max);
+        let mut n = 0u64;
+        loop {
+            let bad = |message: String, raw: &[u8]| (message, raw.to_vec());
+            let dead = match docs.next_piece() {
+                Ok(None) => return Ok(()),
+                Ok(Some(Piece::Event(text))) => {
+                    n += 1;
+                    match parse_envelope(text) {
+                        Ok(Some(Envelope::Control)) => {
+                            self.stats.control_messages += 1;
+                            None
+                        }
+                        Ok(Some(Envelope::Data(messages))) => {
+                            let origin = format!("{input}#{n}");
+                            for (i, m) in messages.iter().enumerate() {
+                                self.add_record_from(&origin, i as u64 + 1, m.as_bytes(), false, key)
+                                    .map_err(|e| spill_fail(n, e))?;
+                            }
+                            None
+                        }
+                        Ok(None) => Some(bad(
+                            "not a CloudWatch Logs envelope (no `messageType`), in an input of envelopes".into(),
+                            text,
+                        )),
+                        Err(msg) => Some(bad(format!("CloudWatch Logs envelope: {msg}"), text)),
+                    }
+                }
+                Ok(Some(Piece::TooLong { head, len })) => {
+                    n += 1;
+                    Some(bad(
+                        format!(
+                            "CloudWatch Logs envelope of {len} bytes exceeds the limit of {max} bytes (the first {} kept)",
+                            head.len()
+                        ),
+                        head,
+                    ))
+                }
+                Ok(Some(Piece::NoRecords { message, raw })) => {
+                    n += 1;
+                    Some(bad(message, raw))
+                }
+                Err(DocumentError::Io(e)) => return Err(fail(n, e)),
+                Err(e @ DocumentError::Syntax { .. }) => {
+                    n += 1;
+                    return self.rest_is_dead(&mut docs, &e, input, n, key, fail);
+                }
+            };
+            if let Some((msg, raw)) = dead {
+                self.stats.bytes_in += raw.len() as u64;
+                self.add_event(input, n, Some(&raw), Err(msg), &Bump::new(), key);
+            }
+        }
     }
 
     /// What the parser made of one line (or of the lines of one record): an event, a dead
@@ -304,7 +394,18 @@ impl Batch<'_> {
         packed: bool,
     ) -> Result<(), SinkError> {
         // A stream record has no object key to take partition values from.
-        let key = None;
+        self.add_record_from(input, position, record, packed, None)
+    }
+
+    /// `add_record` for a record read from an object (`key`, for partition values).
+    fn add_record_from(
+        &mut self,
+        input: &str,
+        position: u64,
+        record: &[u8],
+        packed: bool,
+        key: Option<&str>,
+    ) -> Result<(), SinkError> {
         self.stats.bytes_in += record.len() as u64;
         let mut arena = std::mem::take(&mut self.arena);
         arena.reset();

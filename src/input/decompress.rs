@@ -45,6 +45,15 @@ pub fn open_decoded<'a, R: Read + 'a>(
     r: R,
     limit: u64,
 ) -> io::Result<(Compression, Box<dyn BufRead + 'a>)> {
+    open_decoded_peek(r, limit).map(|(kind, _, reader)| (kind, reader))
+}
+
+/// `open_decoded`, and a copy of the first (up to 512) decompressed bytes, as they come before
+/// text decoding, for telling what kind of content the input holds.
+pub fn open_decoded_peek<'a, R: Read + 'a>(
+    r: R,
+    limit: u64,
+) -> io::Result<(Compression, Vec<u8>, Box<dyn BufRead + 'a>)> {
     let mut br = BufReader::with_capacity(64 * 1024, r);
     let head = br.fill_buf()?;
     if let Some(what) = unreadable_container(head) {
@@ -80,11 +89,16 @@ pub fn open_decoded<'a, R: Read + 'a>(
             "a tar archive: extract its files and give them as inputs",
         ));
     }
+    let peek = head.clone();
     let text = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .utf8_passthru(true)
         .strip_bom(true)
         .build(io::Cursor::new(head).chain(rest));
-    Ok((kind, Box::new(BufReader::with_capacity(256 * 1024, text))))
+    Ok((
+        kind,
+        peek,
+        Box::new(BufReader::with_capacity(256 * 1024, text)),
+    ))
 }
 
 /// A reader whose next read fails with the error it holds (then ends).

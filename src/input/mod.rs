@@ -1,5 +1,6 @@
 //! Raw input to events: decompression by magic bytes, line framing with caps, and parsers.
 
+pub mod cloudwatch_logs;
 pub mod decompress;
 pub mod document;
 pub mod framing;

@@ -522,16 +522,16 @@ impl Handler {
             // one per line.
             let mut packed = !data.starts_with(&[0x1f, 0x8b]);
             let events: Vec<(u64, Vec<u8>)> = if !packed {
-                match super::cloudwatch_logs::decode(&data) {
-                    Ok(super::cloudwatch_logs::Payload::Other(plain)) => {
+                match crate::input::cloudwatch_logs::decode(&data) {
+                    Ok(crate::input::cloudwatch_logs::Payload::Other(plain)) => {
                         packed = true;
                         vec![(1, plain)]
                     }
-                    Ok(super::cloudwatch_logs::Payload::Control) => {
+                    Ok(crate::input::cloudwatch_logs::Payload::Control) => {
                         report.lock().expect("report lock").acknowledged += 1;
                         continue;
                     }
-                    Ok(super::cloudwatch_logs::Payload::Data(msgs)) => msgs
+                    Ok(crate::input::cloudwatch_logs::Payload::Data(msgs)) => msgs
                         .into_iter()
                         .enumerate()
                         .map(|(j, m)| (j as u64 + 1, m.into_bytes()))

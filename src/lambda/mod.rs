@@ -1,7 +1,6 @@
 //! The AWS Lambda function: the same engine behind Kinesis and SQS (S3 notification) triggers,
 //! reading inputs from S3 and writing the lake to S3.
 
-pub mod cloudwatch_logs;
 pub mod handler;
 pub mod notifications;
 pub mod report;

@@ -94,7 +94,7 @@ impl Report {
             items = self.items,
             failed_items = self.failed_items,
             objects_read = self.objects_read,
-            acknowledged = self.acknowledged,
+            acknowledged = self.acknowledged + t.control_messages as usize,
             events_in = t.events_in,
             rows_written = t.written(),
             dead_lettered = t.dead(),

@@ -536,3 +536,78 @@ fn s3_faults_fail_only_their_items_and_a_retry_completes_exactly_once() {
     let check = ocsf_check(&s3.bucket_dir("lake"));
     assert_eq!(check["distinct_uids"], check["rows"]);
 }
+
+/// Firehose delivering a CloudWatch Logs subscription to S3 writes the gzip envelopes one
+/// after another into each object. Their log events are the records: read with the source's
+/// format, placed by envelope and index; the control message is counted, not an event.
+#[test]
+fn firehose_objects_of_cloudwatch_logs_envelopes() {
+    let s3 = S3::start(&["lake", STAGING]);
+    let fw =
+        lines(&crate::support::repo().join("tests/fixtures/aws-network-firewall/edge-fw.log.gz"));
+    // The real envelope (a CloudWatch Logs → Kinesis capture), members in the order CloudWatch
+    // Logs writes them, with Network Firewall log events.
+    let template: Value = serde_json::from_slice(
+        &std::fs::read(shared().join(
+            "samples/lambda-events/decoded/powertools-python__kinesisStreamCloudWatchLogsEvent.record0.decoded.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let envelope = |kind: &str, group: &str, messages: &[String]| {
+        let events: Vec<Value> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| json!({"id": i.to_string(), "timestamp": 1709633700000u64, "message": m}))
+            .collect();
+        format!(
+            r#"{{"messageType":"{kind}","owner":{},"logGroup":"{group}","logStream":{},"subscriptionFilters":{},"logEvents":{}}}"#,
+            template["owner"],
+            template["logStream"],
+            template["subscriptionFilters"],
+            Value::from(events)
+        )
+    };
+    let text: Vec<String> = fw
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).into())
+        .collect();
+    let control = envelope(
+        "CONTROL_MESSAGE",
+        "",
+        &["CWL CONTROL MESSAGE: Checking health of destination Firehose.".into()],
+    );
+    let mut second = text[1..].to_vec();
+    second.push("not a firewall log".into());
+    let group = "/aws/network-firewall/flow";
+    let mut object = gzip(control.as_bytes());
+    object.extend(gzip(envelope("DATA_MESSAGE", group, &text[..1]).as_bytes()));
+    object.extend(gzip(envelope("DATA_MESSAGE", group, &second).as_bytes()));
+    let key = "aws-nfw/2024/03/05/10/flow-to-s3-1-2024-03-05-10-15-00-abc";
+    s3.put(STAGING, key, object);
+
+    let h = s3.handler(shipped(), 3, &[]);
+    let event = sqs_event(&[("m-cwl".into(), notification(STAGING, key, "e1"))]);
+    let (resp, report) = h
+        .handle(serde_json::to_vec(&event).unwrap(), &invocation())
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty(), "{:?}", report.failures);
+    let stats = &report.sources["aws-network-firewall"];
+    assert_eq!(stats.control_messages, 1, "{stats:?}");
+    assert_eq!(stats.events_in, fw.len() as u64 + 1);
+    assert_eq!(stats.written(), fw.len() as u64);
+    let lake = s3.bucket_dir("lake");
+    let check = ocsf_check(&lake);
+    assert_eq!(check["errors"], 0);
+    assert_eq!(check["rows"], fw.len() as u64);
+    assert_eq!(check["distinct_uids"], check["rows"]);
+    let dl = dead_letter_lines(&s3.bucket_dir(STAGING).join("ocsf-dead-letter"));
+    assert_eq!(dl.len(), 1, "{dl:?}");
+    assert_eq!(dl[0]["raw"], "not a firewall log");
+    assert_eq!(
+        dl[0]["origin"]["input"],
+        format!("s3://{STAGING}/{key}#3"),
+        "the third envelope"
+    );
+    assert_eq!(dl[0]["origin"]["position"], second.len());
+}
