@@ -428,6 +428,13 @@ impl<'a> Batch<'a> {
                         rec.warnings.unconvertible as u64,
                     );
                 }
+                if rec.warnings.incomplete > 0 {
+                    bump(
+                        &mut self.stats.warnings,
+                        "incomplete_object",
+                        rec.warnings.incomplete as u64,
+                    );
+                }
                 if rec.warnings.overridden > 0 {
                     bump(
                         &mut self.stats.warnings,

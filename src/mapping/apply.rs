@@ -37,6 +37,9 @@ pub struct Warnings {
     pub unconvertible: u32,
     /// Mapped values replaced by what OCSF determines (class, category and type ids, version).
     pub overridden: u32,
+    /// Objects the class does not require that lacked what OCSF requires of them, taken out
+    /// (their values kept under `unmapped`).
+    pub incomplete: u32,
 }
 
 /// A record built from one event, in the event's arena.
@@ -150,7 +153,7 @@ impl CompiledMapping {
         }
         let mut warnings = Warnings {
             unconvertible: rejects.len() as u32,
-            overridden: 0,
+            ..Warnings::default()
         };
         let time = match root[class.idx.time] {
             Val::Int(t) => t,
@@ -171,6 +174,11 @@ impl CompiledMapping {
         let profiles = derive(class, root, uid, &rejects, extras, &mut warnings, bump);
         let mut problems = Vec::new();
         validate_struct(&class.shape, root, None, profiles, &mut problems);
+        if !problems.is_empty()
+            && self.demote_incomplete(class, root, profiles, &mut warnings, bump)
+        {
+            problems.clear();
+        }
         if !problems.is_empty() {
             return MapOutcome::Dead(DeadReason::new(
                 "missing_required",
@@ -188,6 +196,123 @@ impl CompiledMapping {
             root,
             warnings,
         })
+    }
+}
+
+impl CompiledMapping {
+    /// A record that failed validation: take out, bottom up, every object the class does not
+    /// require (and every item of a list of objects) that lacks what OCSF requires of it, its
+    /// values kept in `unmapped` under their OCSF paths and counted as warnings. Whether the
+    /// record is valid then (the class's own requirements are never given up: those fail it).
+    fn demote_incomplete<'a>(
+        &self,
+        class: &CompiledClass,
+        root: &mut [Val<'a>],
+        profiles: &[&str],
+        warnings: &mut Warnings,
+        bump: &'a Bump,
+    ) -> bool {
+        let mut demoted = Entries::new_in(bump);
+        let n = demote_in(&class.shape, root, "", profiles, bump, &mut demoted);
+        if n == 0 || !is_complete(&class.shape, root, profiles) {
+            return false;
+        }
+        let idx = class.idx.unmapped;
+        let mut entries = Entries::new_in(bump);
+        if let Val::Map(e) = root[idx] {
+            entries.extend_from_slice(e);
+        }
+        for (k, v) in demoted {
+            push_unique(&mut entries, k, v, bump);
+        }
+        root[idx] = Val::map(entries).normalize_empty();
+        warnings.incomplete += n;
+        true
+    }
+}
+
+fn is_complete(st: &StructShape, members: &[Val<'_>], profiles: &[&str]) -> bool {
+    let mut problems = Vec::new();
+    validate_struct(st, members, None, profiles, &mut problems);
+    problems.is_empty()
+}
+
+/// See `demote_incomplete`: the objects taken out of `members` (at OCSF path `path`).
+fn demote_in<'a>(
+    st: &StructShape,
+    members: &mut [Val<'a>],
+    path: &str,
+    profiles: &[&str],
+    bump: &'a Bump,
+    out: &mut Entries<'a>,
+) -> u32 {
+    let mut n = 0;
+    for &i in &st.check_fields {
+        let f = &st.fields[i];
+        let here = if path.is_empty() {
+            f.name.clone()
+        } else {
+            format!("{path}.{}", f.name)
+        };
+        let required = f.required && profile_active(f, profiles);
+        match (&f.shape, members[i]) {
+            (Shape::Struct(child), Val::Struct(m)) => {
+                let m: &'a mut [Val<'a>] = bump.alloc_slice_copy(m);
+                n += demote_in(child, m, &here, profiles, bump, out);
+                members[i] = Val::Struct(m).normalize_empty();
+                if !required && !members[i].is_null() && !is_complete(child, m, profiles) {
+                    flatten_val(bump, &here, members[i], &f.shape, out);
+                    members[i] = Val::Null;
+                    n += 1;
+                }
+            }
+            (Shape::List(item), Val::List(items)) => {
+                let Shape::Struct(child) = item.as_ref() else {
+                    continue;
+                };
+                let mut kept = bumpalo::collections::Vec::with_capacity_in(items.len(), bump);
+                for (j, it) in items.iter().enumerate() {
+                    let Val::Struct(m) = it else {
+                        kept.push(*it);
+                        continue;
+                    };
+                    let at = format!("{here}[{j}]");
+                    let m: &'a mut [Val<'a>] = bump.alloc_slice_copy(m);
+                    n += demote_in(child, m, &at, profiles, bump, out);
+                    let v = Val::Struct(m).normalize_empty();
+                    if v.is_null() {
+                        continue;
+                    }
+                    if is_complete(child, m, profiles) {
+                        kept.push(v);
+                    } else {
+                        flatten_val(bump, &at, v, item, out);
+                        n += 1;
+                    }
+                }
+                members[i] = Val::List(kept.into_bump_slice()).normalize_empty();
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
+/// A typed value as `unmapped` entries: objects by dotted OCSF path, other values as text
+/// (lists as JSON).
+fn flatten_val<'a>(bump: &'a Bump, key: &str, v: Val<'a>, shape: &Shape, out: &mut Entries<'a>) {
+    match (v, shape) {
+        (Val::Null, _) => {}
+        (Val::Struct(m), Shape::Struct(st)) => {
+            for (val, f) in m.iter().zip(&st.fields) {
+                flatten_val(bump, &format!("{key}.{}", f.name), *val, &f.shape, out);
+            }
+        }
+        (Val::Str(s), _) => out.push((bump.alloc_str(key), s)),
+        (other, _) => {
+            let text = other.to_json(shape).to_string();
+            out.push((bump.alloc_str(key), bump.alloc_str(&text)));
+        }
     }
 }
 

@@ -134,3 +134,93 @@ fn check_reports_just_one_mapped_never_or_twice() {
         warnings(&both)
     );
 }
+
+/// An object the class does not require that lacks what OCSF requires of it (a `tls` without
+/// `version`, a `certificate` without `issuer`, an `observables` item without `name`) is taken
+/// out of the record, bottom up, its values kept in `unmapped` under their OCSF paths and
+/// counted as a warning; the record is written. An object the class requires stays, and the
+/// record is a dead letter naming what it lacks.
+#[test]
+fn an_incomplete_optional_object_is_taken_out_not_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = one_class(
+        dir.path(),
+        "network_activity",
+        r#""activity_id":6,"src_endpoint":{"ip":"$.src"},"dst_endpoint":{"ip":"$.dst","port":"$.port"},
+          "tls":{"sni":"$.sni","version":"$.v","certificate":{"issuer":"$.iss","serial_number":"$.ser","subject":"$.sub",
+            "fingerprints":[{"algorithm_id":2,"value":"$.fp"}]}},
+          "observables":[{"name":"$.oname","type_id":1,"value":"$.oval"}]"#,
+    );
+    let src = catalog.source("s").unwrap();
+    let ev = |extra: &str| {
+        format!(
+            r#"{{"kind":"e","t":"2024-03-05T10:00:00Z","src":"10.0.0.1","dst":"10.0.0.2","port":443{extra}}}"#
+        )
+    };
+    let cert = r#","iss":"CN=CA","ser":"01","fp":"0a1b2c3d4e5f60718293a4b5c6d7e8f901234567""#;
+    let input = [
+        ev(&format!(
+            r#","sni":"a.example","v":"TLSv1.3"{cert},"oname":"host","oval":"a.example""#
+        )),
+        ev(&format!(r#","sni":"b.example"{cert}"#)),
+        ev(r#","sni":"c.example","v":"TLSv1.2","sub":"CN=c.example""#),
+        ev(r#","oval":"d.example""#),
+        r#"{"kind":"e","t":"2024-03-05T10:00:00Z","src":"10.0.0.1","port":443}"#.to_string(),
+    ]
+    .join("\n");
+    let mut batch = Batch::new(src, "tls", defaults()).with_preview(10);
+    batch
+        .add_input("tls.jsonl", None, input.as_bytes())
+        .unwrap();
+    let records = batch.preview().0.to_vec();
+    let out = batch.finish().unwrap();
+    assert_eq!(out.stats.written(), 4, "{:?}", dead_letters(&out));
+    assert_eq!(
+        out.stats.warnings["incomplete_object"], 3,
+        "{:?}",
+        out.stats
+    );
+
+    // Complete: nothing taken out.
+    assert_eq!(records[0]["tls"]["certificate"]["issuer"], "CN=CA");
+    assert_eq!(records[0]["observables"][0]["name"], "host");
+    assert!(records[0].get("unmapped").is_none(), "{}", records[0]);
+    // No version: the whole `tls`, certificate and fingerprints included.
+    assert!(records[1].get("tls").is_none(), "{}", records[1]);
+    let u = &records[1]["unmapped"];
+    assert_eq!(u["tls.sni"], "b.example");
+    assert_eq!(u["tls.certificate.issuer"], "CN=CA");
+    assert_eq!(u["tls.certificate.serial_number"], "01");
+    assert!(
+        u["tls.certificate.fingerprints"]
+            .as_str()
+            .unwrap()
+            .contains("0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"),
+        "{u}"
+    );
+    // Only the certificate lacks what it needs; `tls` stays.
+    assert_eq!(records[2]["tls"]["version"], "TLSv1.2");
+    assert!(records[2]["tls"].get("certificate").is_none());
+    assert_eq!(
+        records[2]["unmapped"]["tls.certificate.subject"],
+        "CN=c.example"
+    );
+    // The item without a name goes, and with it the list.
+    assert!(records[3].get("observables").is_none(), "{}", records[3]);
+    assert_eq!(records[3]["unmapped"]["observables[0].value"], "d.example");
+    assert_eq!(records[3]["unmapped"]["observables[0].type_id"], "1");
+
+    // `dst_endpoint` is required by the class: the record is a dead letter saying why.
+    let dead = dead_letters(&out);
+    assert_eq!(dead.len(), 1);
+    let msg = dead[0]["reason"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("`dst_endpoint` needs at least one of"),
+        "{msg}"
+    );
+    assert_eq!(dead[0]["origin"]["position"], 5);
+
+    let lake = tempfile::tempdir().unwrap();
+    write(lake.path(), &out);
+    assert_eq!(ocsf_check(lake.path())["rows"], 4);
+}
