@@ -7,7 +7,7 @@ use bumpalo::Bump;
 use super::compile::{CompiledClass, CompiledMapping, Plan, ValueSource, match_key};
 use super::convert::{Entries, Rejects, convert, flatten_entries, is_absent, raw_text_in};
 use super::path::CompiledPath;
-use super::shape::{Shape, StructShape};
+use super::shape::{Field, Shape, StructShape};
 use super::time::TimeFormat;
 use super::value::Val;
 use crate::event::Node;
@@ -149,7 +149,7 @@ impl CompiledMapping {
                 }
                 continue;
             }
-            root[*i] = ev.eval(p, &class.shape.fields[*i].shape, &mut rejects);
+            root[*i] = ev.member(p, &class.shape.fields[*i], &mut rejects);
         }
         let mut warnings = Warnings {
             unconvertible: rejects.len() as u32,
@@ -398,6 +398,57 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// A member of an object. An object whose constants sit beside values read from the event
+    /// (a fingerprint's `algorithm_id` beside its `value`), where nothing was found in the
+    /// event and the constants alone are not a valid object, is absent, unless OCSF requires
+    /// it: there is nothing of the event to keep (as a list's object template is left out).
+    fn member(&self, p: &'a Plan, f: &Field, rejects: &mut Rejects) -> Val<'a> {
+        // Nothing of the event in it: its constants alone, judged once.
+        if let (Plan::Struct(_, _, info), Shape::Struct(st)) = (p, &f.shape)
+            && info.templated
+            && !f.required
+            && let Some(slots) = &info.event_slots
+            && slots.iter().all(|&s| self.slots[s].is_none())
+        {
+            let valid = *info.consts_valid.get_or_init(|| {
+                let mut none = Rejects::new();
+                match self.eval(p, &f.shape, &mut none) {
+                    Val::Struct(m) => self.complete_once_filled(st, m),
+                    _ => true,
+                }
+            });
+            if !valid {
+                return Val::Null;
+            }
+        }
+        let v = self.eval(p, &f.shape, rejects);
+        match (p, v, &f.shape) {
+            (Plan::Struct(_, _, info), Val::Struct(m), Shape::Struct(st))
+                if info.templated
+                    && !f.required
+                    && !found_in_event(p, &v)
+                    && !self.complete_once_filled(st, m) =>
+            {
+                Val::Null
+            }
+            _ => v,
+        }
+    }
+
+    /// Whether an object's members make a valid object once its required enums get their
+    /// defaults (checked on a copy: the record is filled later, once).
+    fn complete_once_filled(&self, st: &'a StructShape, m: &[Val<'a>]) -> bool {
+        let copy: &'a mut [Val<'a>] = self.bump.alloc_slice_copy(m);
+        let mut replaced = Entries::new_in(self.bump);
+        let mut fill = Fill {
+            profiles: &[],
+            replaced: &mut replaced,
+            bump: self.bump,
+        };
+        fill_struct(st, copy, None, &mut fill);
+        is_complete(st, copy, &[])
+    }
+
     fn eval(&self, p: &'a Plan, shape: &Shape, rejects: &mut Rejects) -> Val<'a> {
         match p {
             Plan::Const(v) => *v,
@@ -405,13 +456,19 @@ impl<'a> Eval<'a> {
                 Some(v) if !is_absent(&v) => convert(v, shape, path, self.tf, rejects, self.bump),
                 _ => Val::Null,
             },
-            Plan::Struct(members, width) => {
+            Plan::Struct(members, width, info) => {
                 let Shape::Struct(st) = shape else {
                     return Val::Null;
                 };
+                // Nothing it reads is in the event: absent, without building it.
+                if let Some(q) = &info.quiet
+                    && q.iter().all(|&s| self.slots[s].is_none())
+                {
+                    return Val::Null;
+                }
                 let vals = Val::nulls(self.bump, *width);
                 for (i, m) in members {
-                    vals[*i] = self.eval(m, &st.fields[*i].shape, rejects);
+                    vals[*i] = self.member(m, &st.fields[*i], rejects);
                 }
                 Val::Struct(vals).normalize_empty()
             }
@@ -425,7 +482,7 @@ impl<'a> Eval<'a> {
                         Val::Null => {}
                         // A template that reads the event but found nothing there is left out,
                         // whatever constants it sets (a fingerprint of an absent hash).
-                        v if reads_event(p) && !found_in_event(p, &v) => {}
+                        v if p.reads_event() && !found_in_event(p, &v) => {}
                         v => out.push(v),
                     }
                 }
@@ -781,18 +838,6 @@ fn present_at(members: &[Val<'_>], path: &[usize]) -> bool {
     }
 }
 
-/// `s` in lower case: itself when it has no upper-case letter, else a copy in `bump`.
-/// Whether a plan takes any value from the event (not only constants).
-fn reads_event(p: &Plan) -> bool {
-    match p {
-        Plan::Const(_) => false,
-        Plan::Leaf(src, _) => !matches!(src, ValueSource::Literal(_)),
-        Plan::MapEntries(_) => true,
-        Plan::Struct(members, _) => members.iter().any(|(_, m)| reads_event(m)),
-        Plan::List(items) => items.iter().any(reads_event),
-    }
-}
-
 /// Whether a value built by `p` holds anything `p` took from the event.
 fn found_in_event(p: &Plan, v: &Val<'_>) -> bool {
     if v.is_null() {
@@ -801,7 +846,7 @@ fn found_in_event(p: &Plan, v: &Val<'_>) -> bool {
     match (p, v) {
         (Plan::Const(_), _) => false,
         (Plan::Leaf(src, _), _) => !matches!(src, ValueSource::Literal(_)),
-        (Plan::Struct(members, _), Val::Struct(vals)) => members
+        (Plan::Struct(members, ..), Val::Struct(vals)) => members
             .iter()
             .any(|(i, m)| vals.get(*i).is_some_and(|x| found_in_event(m, x))),
         (Plan::List(_), _) | (Plan::MapEntries(_), _) => true,

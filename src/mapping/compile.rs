@@ -47,10 +47,30 @@ pub enum ValueSource {
     },
 }
 
+impl ValueSource {
+    /// The slots this source reads when it gives a value only from them (see
+    /// `Plan::quiet_slots`): a path with a slot, or transforms and coalesces of such.
+    fn quiet_slots(&self) -> Option<Vec<usize>> {
+        match self {
+            ValueSource::Path(p) => p.slot().map(|s| vec![s]),
+            ValueSource::Hex(inner)
+            | ValueSource::Lower(inner)
+            | ValueSource::Basename(inner)
+            | ValueSource::Pair { inner, .. } => inner.quiet_slots(),
+            ValueSource::Coalesce(items) => items.iter().try_fold(Vec::new(), |mut a, s| {
+                a.extend(s.quiet_slots()?);
+                Some(a)
+            }),
+            ValueSource::Literal(_) | ValueSource::Enum { .. } => None,
+        }
+    }
+}
+
 /// How to build one member of a record, against the shape at the same position.
 #[derive(Debug, Clone)]
 pub enum Plan {
-    Struct(Vec<(usize, Plan)>, usize),
+    /// Members (field index, plan), the struct's width, and what is known of it beforehand.
+    Struct(Vec<(usize, Plan)>, usize, StructInfo),
     /// A value from the event, converted at run time; the string is its OCSF path.
     Leaf(ValueSource, String),
     Const(Val<'static>),
@@ -58,6 +78,110 @@ pub enum Plan {
     List(Vec<Plan>),
     /// Entries of a map attribute (`unmapped`): dotted key → value.
     MapEntries(Vec<(String, ValueSource)>),
+}
+
+/// What is known of an object's plan before any event.
+#[derive(Debug, Clone, Default)]
+pub struct StructInfo {
+    /// Its members set constants beside values read from the event (see `Plan::templated`).
+    pub templated: bool,
+    /// The slots of every value it reads, when they are all it reads (no constants, no enum
+    /// with an `other`, no path outside the index): when none of them holds a value, the
+    /// object is absent without evaluating it. Set by `Plan::mark_quiet`.
+    pub quiet: Option<Vec<usize>>,
+    /// For a templated object: the slots of every value it reads from the event, when they
+    /// are all it reads there. When none holds a value the object is its constants alone,
+    /// the same for every event, so whether they make a valid object is found once
+    /// (`consts_valid`).
+    pub event_slots: Option<Vec<usize>>,
+    pub consts_valid: std::sync::OnceLock<bool>,
+}
+
+impl Plan {
+    /// Set `StructInfo::quiet` of every object plan in `members` (after their paths have slots).
+    pub fn mark_quiet(members: &mut [(usize, Plan)]) {
+        for (_, m) in members {
+            m.mark(false);
+        }
+    }
+
+    /// `item`: the plan is an object template of a list that reads the event, which is left
+    /// out when it finds nothing there, so its constants alone do not make it present.
+    fn mark(&mut self, item: bool) {
+        let quiet = self.quiet_slots(item);
+        let event_slots = self.quiet_slots(true);
+        match self {
+            Plan::Struct(members, _, info) => {
+                info.quiet = quiet;
+                if info.templated {
+                    info.event_slots = event_slots;
+                }
+                for (_, m) in members.iter_mut() {
+                    m.mark(false);
+                }
+            }
+            Plan::List(items) => {
+                for it in items.iter_mut() {
+                    let reads = it.reads_event();
+                    it.mark(reads);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The slots this plan reads when a value can come only from them (constants allowed
+    /// where `consts_ok`); else `None`.
+    fn quiet_slots(&self, consts_ok: bool) -> Option<Vec<usize>> {
+        fn all(parts: impl Iterator<Item = Option<Vec<usize>>>) -> Option<Vec<usize>> {
+            let mut out = Vec::new();
+            for q in parts {
+                out.extend(q?);
+            }
+            Some(out)
+        }
+        match self {
+            Plan::Const(_) | Plan::Leaf(ValueSource::Literal(_), _) => consts_ok.then(Vec::new),
+            Plan::Leaf(src, _) => src.quiet_slots(),
+            Plan::MapEntries(_) => None,
+            Plan::Struct(members, ..) => all(members.iter().map(|(_, m)| m.quiet_slots(consts_ok))),
+            // A template that reads the event and finds nothing is left out.
+            Plan::List(items) => all(items.iter().map(|it| {
+                if it.reads_event() {
+                    it.quiet_slots(true)
+                } else {
+                    None
+                }
+            })),
+        }
+    }
+
+    /// Whether an object's members set constants beside values read from the event (a
+    /// fingerprint's `algorithm_id` beside its `value`): such an object, where the class or
+    /// object does not require it, is absent when nothing was found in the event.
+    fn templated(members: &[(usize, Plan)]) -> bool {
+        members.iter().any(|(_, m)| m.sets_constant())
+            && members.iter().any(|(_, m)| m.reads_event())
+    }
+
+    fn sets_constant(&self) -> bool {
+        match self {
+            Plan::Const(_) | Plan::Leaf(ValueSource::Literal(_), _) => true,
+            Plan::Struct(members, ..) => members.iter().any(|(_, m)| m.sets_constant()),
+            Plan::Leaf(..) | Plan::List(_) | Plan::MapEntries(_) => false,
+        }
+    }
+
+    /// Whether the plan takes any value from the event (not only constants).
+    pub fn reads_event(&self) -> bool {
+        match self {
+            Plan::Const(_) => false,
+            Plan::Leaf(src, _) => !matches!(src, ValueSource::Literal(_)),
+            Plan::MapEntries(_) => true,
+            Plan::Struct(members, ..) => members.iter().any(|(_, m)| m.reads_event()),
+            Plan::List(items) => items.iter().any(Plan::reads_event),
+        }
+    }
 }
 
 /// The plan for one matched value.
@@ -307,6 +431,7 @@ pub fn compile(
         let shape = &classes[ci].shape;
         let mut members = resolve_members(&mut ctx, members, shape);
         let paths = PathIndex::build(&mut members);
+        Plan::mark_quiet(&mut members);
         plans.push(EventPlan {
             entry,
             class: ci,
@@ -797,7 +922,11 @@ fn resolve(ctx: &mut Ctx, d: Draft, shape: &Shape, extra: &mut Vec<(String, Valu
                         extra.extend(e);
                     }
                 }
-                Plan::Struct(resolved, st.fields.len())
+                let info = StructInfo {
+                    templated: Plan::templated(&resolved),
+                    ..StructInfo::default()
+                };
+                Plan::Struct(resolved, st.fields.len(), info)
             }
             _ => unreachable!("object attribute has a struct shape"),
         },

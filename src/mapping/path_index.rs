@@ -47,7 +47,7 @@ impl PathIndex {
 
     fn visit_plan(&mut self, p: &mut Plan) {
         match p {
-            Plan::Struct(members, _) => members.iter_mut().for_each(|(_, m)| self.visit_plan(m)),
+            Plan::Struct(members, ..) => members.iter_mut().for_each(|(_, m)| self.visit_plan(m)),
             Plan::Leaf(src, _) => self.visit_source(src),
             Plan::Const(_) => {}
             Plan::List(items) => items.iter_mut().for_each(|p| self.visit_plan(p)),

@@ -148,7 +148,8 @@ fn an_incomplete_optional_object_is_taken_out_not_the_record() {
         "network_activity",
         r#""activity_id":6,"src_endpoint":{"ip":"$.src"},"dst_endpoint":{"ip":"$.dst","port":"$.port"},
           "tls":{"sni":"$.sni","version":"$.v","certificate":{"issuer":"$.iss","serial_number":"$.ser","subject":"$.sub",
-            "fingerprints":[{"algorithm_id":2,"value":"$.fp"}]}},
+            "fingerprints":[{"algorithm_id":2,"value":"$.fp"}]},"ja3_hash":{"algorithm_id":1,"value":"$.ja3"}},
+          "connection_info":{"protocol_name":"tcp","uid":"$.cid"},
           "observables":[{"name":"$.oname","type_id":1,"value":"$.oval"}]"#,
     );
     let src = catalog.source("s").unwrap();
@@ -160,7 +161,7 @@ fn an_incomplete_optional_object_is_taken_out_not_the_record() {
     let cert = r#","iss":"CN=CA","ser":"01","fp":"0a1b2c3d4e5f60718293a4b5c6d7e8f901234567""#;
     let input = [
         ev(&format!(
-            r#","sni":"a.example","v":"TLSv1.3"{cert},"oname":"host","oval":"a.example""#
+            r#","sni":"a.example","v":"TLSv1.3"{cert},"oname":"host","oval":"a.example","ja3":"e7d705a3286e19ea42f587b344ee6865","cid":"c1""#
         )),
         ev(&format!(r#","sni":"b.example"{cert}"#)),
         ev(r#","sni":"c.example","v":"TLSv1.2","sub":"CN=c.example""#),
@@ -183,6 +184,17 @@ fn an_incomplete_optional_object_is_taken_out_not_the_record() {
 
     // Complete: nothing taken out.
     assert_eq!(records[0]["tls"]["certificate"]["issuer"], "CN=CA");
+    assert_eq!(records[0]["tls"]["ja3_hash"]["algorithm_id"], 1);
+    assert_eq!(records[0]["connection_info"]["uid"], "c1");
+    // A constant beside a value the event lacks: without the value the constant is no valid
+    // object (a fingerprint needs its value), so the object is absent, silently; constants
+    // that make a valid object on their own stay.
+    assert!(
+        records[2]["tls"].get("ja3_hash").is_none(),
+        "{}",
+        records[2]
+    );
+    assert_eq!(records[2]["connection_info"]["protocol_name"], "tcp");
     assert_eq!(records[0]["observables"][0]["name"], "host");
     assert!(records[0].get("unmapped").is_none(), "{}", records[0]);
     // No version: the whole `tls`, certificate and fingerprints included.

@@ -92,6 +92,47 @@ fn network_firewall_samples() {
     }
 }
 
+/// Suricata's `tls` sub-object of alert events becomes OCSF `tls` (version, SNI, the server
+/// certificate with its SHA-1 fingerprint and validity times), and nothing of a `tls` that
+/// lacks a version is lost.
+#[test]
+fn network_firewall_tls_details() {
+    let catalog = shipped();
+    let src = catalog.source("aws-network-firewall").unwrap();
+    let mut batch =
+        ocsf_transform::engine::Batch::new(src, "tls", defaults()).with_preview(usize::MAX);
+    for p in files_under(&shared().join("samples/aws-network-firewall")) {
+        let f = std::fs::File::open(&p).unwrap();
+        batch.add_input(&p.display().to_string(), None, f).unwrap();
+    }
+    let records = batch.preview().0.to_vec();
+    let with_tls: Vec<&serde_json::Value> =
+        records.iter().filter(|r| r.get("tls").is_some()).collect();
+    assert!(!with_tls.is_empty());
+    for r in &with_tls {
+        assert!(r["tls"]["version"].is_string(), "{r}");
+    }
+    let cert = with_tls
+        .iter()
+        .find_map(|r| r["tls"].get("certificate"))
+        .expect("a certificate");
+    assert!(
+        cert["issuer"].is_string() && cert["serial_number"].is_string(),
+        "{cert}"
+    );
+    assert_eq!(cert["fingerprints"][0]["algorithm_id"], 2);
+    assert_eq!(cert["fingerprints"][0]["algorithm"], "SHA-1");
+    assert!(cert["expiration_time"].as_i64().unwrap() > cert["created_time"].as_i64().unwrap());
+    // No ja3 in these samples: the fingerprint's constant id alone makes no `ja3_hash`.
+    assert!(with_tls.iter().all(|r| r["tls"].get("ja3_hash").is_none()));
+    let out = batch.finish().unwrap();
+    assert!(
+        !out.stats.warnings.contains_key("incomplete_object"),
+        "{:?}",
+        out.stats
+    );
+}
+
 #[test]
 fn alb_samples_every_request_type() {
     let (stats, dead) = check_source("aws-alb", "aws-alb", &[]);
