@@ -402,11 +402,20 @@ impl<'a> Eval<'a> {
     /// (a fingerprint's `algorithm_id` beside its `value`), where nothing was found in the
     /// event and the constants alone are not a valid object, is absent, unless OCSF requires
     /// it: there is nothing of the event to keep (as a list's object template is left out).
+    #[inline(always)]
     fn member(&self, p: &'a Plan, f: &Field, rejects: &mut Rejects) -> Val<'a> {
+        match p {
+            Plan::Struct(_, _, info) if info.templated && !f.required => {
+                self.templated_member(p, f, rejects)
+            }
+            _ => self.eval(p, &f.shape, rejects),
+        }
+    }
+
+    /// `member` for an optional object of constants beside values read from the event.
+    fn templated_member(&self, p: &'a Plan, f: &Field, rejects: &mut Rejects) -> Val<'a> {
         // Nothing of the event in it: its constants alone, judged once.
         if let (Plan::Struct(_, _, info), Shape::Struct(st)) = (p, &f.shape)
-            && info.templated
-            && !f.required
             && let Some(slots) = &info.event_slots
             && slots.iter().all(|&s| self.slots[s].is_none())
         {
@@ -422,12 +431,9 @@ impl<'a> Eval<'a> {
             }
         }
         let v = self.eval(p, &f.shape, rejects);
-        match (p, v, &f.shape) {
-            (Plan::Struct(_, _, info), Val::Struct(m), Shape::Struct(st))
-                if info.templated
-                    && !f.required
-                    && !found_in_event(p, &v)
-                    && !self.complete_once_filled(st, m) =>
+        match (v, &f.shape) {
+            (Val::Struct(m), Shape::Struct(st))
+                if !found_in_event(p, &v) && !self.complete_once_filled(st, m) =>
             {
                 Val::Null
             }
