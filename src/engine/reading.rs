@@ -347,6 +347,18 @@ impl Batch<'_> {
     ) {
         match parsed {
             LineResult::Skip => {}
+            LineResult::Several(pieces) => {
+                let origin = format!("{input}#{position}");
+                let mut parser = self.source.parser.lines();
+                for (i, piece) in pieces.into_iter().enumerate() {
+                    let parsed = match parser.parse(arena, piece) {
+                        // A piece is one document (or what could not be read): never split again.
+                        LineResult::Several(_) => LineResult::Error("invalid JSON".into()),
+                        other => other,
+                    };
+                    self.add_line(&origin, i as u64 + 1, piece, parsed, arena, key);
+                }
+            }
             LineResult::Event(v) => self.add_event(input, position, Some(line), Ok(v), arena, key),
             LineResult::Error(msg) => {
                 self.add_event(input, position, Some(line), Err(msg), arena, key)

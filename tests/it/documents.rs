@@ -187,19 +187,36 @@ fn a_document_cut_short_costs_only_itself() {
     assert_eq!(dead[0]["raw"], json!(format!("{}\n", &c[..c.len() / 2])));
 }
 
+/// Firehose writes records one after another without a delimiter: a line of `json_lines` that
+/// holds several documents is split into them, each an event placed by its number on the
+/// line; what cannot be read after the last good one is one dead letter, the rest of the
+/// line is kept.
 #[test]
-fn json_lines_points_concatenated_documents_to_the_json_format() {
+fn json_lines_reads_documents_one_after_another_on_a_line() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = catalog(dir.path(), r#"{"type":"json_lines"}"#);
-    let text = format!("{}{}\n{}", call("A", 1), call("B", 2), call("C", 3));
-    let (messages, out) = run(&catalog, &[("firehose", text.into_bytes())]);
-    assert_eq!(messages, ["C"]);
-    let dead = dead_letters(&out);
-    let msg = dead[0]["reason"]["message"].as_str().unwrap();
-    assert!(
-        msg.starts_with("invalid JSON: trailing characters") && msg.contains("the `json` format"),
-        "{msg}"
+    let text = format!(
+        "{}{} {}\n{}\n{} not json {}\n",
+        call("A", 1),
+        call("B", 2),
+        call("C", 3),
+        call("D", 4),
+        call("E", 5),
+        call("F", 6)
     );
+    let (messages, out) = run(&catalog, &[("firehose", text.into_bytes())]);
+    assert_eq!(messages, ["A", "B", "C", "D", "E"]);
+    let dead = dead_letters(&out);
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert_eq!(dead[0]["origin"]["input"], "firehose#3");
+    assert_eq!(dead[0]["origin"]["position"], 2);
+    assert_eq!(dead[0]["raw"], json!(format!("not json {}", call("F", 6))));
+    // Each event has its own id: line 1's three are apart.
+    let lake = tempfile::tempdir().unwrap();
+    write(lake.path(), &out);
+    let check = ocsf_check(lake.path());
+    assert_eq!(check["rows"], 5);
+    assert_eq!(check["distinct_uids"], 5);
 }
 
 /// A mapping that reads the source's own event id into `metadata.uid` keeps it; an event

@@ -339,7 +339,9 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
             "{seq}: {stats:?}"
         );
     }
-    // A CloudWatch Logs event is one event even when its text has line ends.
+    // A CloudWatch Logs event is one record even when its text has line ends: it is not cut
+    // into lines (a pretty-printed document stays whole), but two documents one after
+    // another in it are two events, each placed by its number in the record.
     let one = json!({
         "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "sysmon", "logStream": "host-1",
         "subscriptionFilters": ["all"],
@@ -354,7 +356,26 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
         .handle(serde_json::to_vec(&cwl).unwrap(), &invocation())
         .unwrap();
     let stats = &report.sources["windows-sysmon"];
-    assert_eq!((stats.events_in, stats.dead()), (1, 1), "{stats:?}");
+    assert_eq!((stats.events_in, stats.written()), (2, 2), "{stats:?}");
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_slice::<Value>(&sysmon[0]).unwrap())
+            .unwrap();
+    assert!(pretty.lines().count() > 3);
+    let one = json!({
+        "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "sysmon", "logStream": "host-1",
+        "subscriptionFilters": ["all"],
+        "logEvents": [{"id": "0", "timestamp": 0, "message": pretty}],
+    });
+    let cwl = kinesis_event(
+        "sysmon-log-collection",
+        &[gzip(one.to_string().as_bytes())],
+        6600,
+    );
+    let (_, report) = h
+        .handle(serde_json::to_vec(&cwl).unwrap(), &invocation())
+        .unwrap();
+    let stats = &report.sources["windows-sysmon"];
+    assert_eq!((stats.events_in, stats.written()), (1, 1), "{stats:?}");
 
     // An unknown stream whose records name no source: dead letters, nothing retried. A record
     // that is not UTF-8 is kept byte for byte.

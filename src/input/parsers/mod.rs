@@ -44,6 +44,10 @@ pub enum LineResult<'a> {
     /// lines (CSV/TSV; never for a space delimiter, where a stray quote is a broken line).
     /// Join lines until `Parser::closes` and parse them as one.
     Open,
+    /// Several JSON documents one after another on the line (as Firehose writes records
+    /// without a delimiter, `{…}{…}`): each is parsed on its own, placed by its number on the
+    /// line. What follows a document that cannot be read is one piece.
+    Several(Vec<&'a [u8]>),
 }
 
 impl Parser {
@@ -274,9 +278,52 @@ fn json_line<'a>(bump: &'a Bump, line: &'a [u8]) -> LineResult<'a> {
     match parse_json(bump, line) {
         Ok(v @ Node::Object(_)) => LineResult::Event(v),
         Ok(_) => LineResult::Error("JSON line is not an object".into()),
-        Err(e) if e.to_string().starts_with("trailing characters") => LineResult::Error(format!(
-            "invalid JSON: {e} (several documents on one line? the `json` format reads documents one after another, as Firehose writes them)"
-        )),
+        Err(e) if e.to_string().starts_with("trailing characters") => match split_documents(line) {
+            Some(pieces) => LineResult::Several(pieces),
+            None => LineResult::Error(format!("invalid JSON: {e}")),
+        },
         Err(e) => LineResult::Error(format!("invalid JSON: {e}")),
+    }
+}
+
+/// The JSON documents one after another in `line` (blanks between them dropped), when there
+/// are several; what follows the last readable one is one more piece.
+fn split_documents(line: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut docs = serde_json::Deserializer::from_slice(line).into_iter::<serde::de::IgnoredAny>();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    loop {
+        match docs.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let end = docs.byte_offset();
+                pieces.push(line[start..end].trim_ascii());
+                start = end;
+            }
+            Some(Err(_)) => {
+                pieces.push(line[start..].trim_ascii());
+                break;
+            }
+        }
+    }
+    (pieces.len() > 1).then_some(pieces)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_one_after_another_on_a_line() {
+        let pieces = split_documents(br#"{"a":1}{"b":[1,"}{"]} {"c":2}"#).unwrap();
+        assert_eq!(
+            pieces,
+            [&br#"{"a":1}"#[..], br#"{"b":[1,"}{"]}"#, br#"{"c":2}"#]
+        );
+        // What cannot be read after a good document is one piece, kept as it is.
+        let pieces = split_documents(br#"{"a":1} oops {"c":2}"#).unwrap();
+        assert_eq!(pieces, [&br#"{"a":1}"#[..], br#"oops {"c":2}"#]);
+        assert!(split_documents(br#"{"a":1}"#).is_none());
+        assert!(split_documents(br#"{"a":"#).is_none());
     }
 }
