@@ -42,20 +42,28 @@ const MAX_DECOMPRESSED: u64 = 64 << 20;
 
 /// Whether the decoded text of an input starts like a subscription envelope: an object whose
 /// first member is `messageType` with one of the two values CloudWatch Logs writes (a log of
-/// one's own with a `messageType` field is not taken for one).
+/// one's own with a `messageType` field is not taken for one), or, as a tool that sorts keys
+/// writes the envelope again, `logEvents` holding an array of objects.
 pub fn starts_envelope(head: &[u8]) -> bool {
+    let member = |rest: &[u8], name: &[u8]| -> Option<usize> {
+        let r = rest.trim_ascii_start().strip_prefix(name)?;
+        let r = r.trim_ascii_start().strip_prefix(b":")?;
+        Some(rest.len() - r.trim_ascii_start().len())
+    };
     let rest = head.trim_ascii_start();
     let Some(rest) = rest.strip_prefix(b"{") else {
         return false;
     };
-    let Some(rest) = rest.trim_ascii_start().strip_prefix(b"\"messageType\"") else {
-        return false;
-    };
-    let Some(rest) = rest.trim_ascii_start().strip_prefix(b":") else {
-        return false;
-    };
-    let value = rest.trim_ascii_start();
-    value.starts_with(b"\"DATA_MESSAGE\"") || value.starts_with(b"\"CONTROL_MESSAGE\"")
+    if let Some(at) = member(rest, b"\"messageType\"") {
+        let value = &rest[at..];
+        return value.starts_with(b"\"DATA_MESSAGE\"") || value.starts_with(b"\"CONTROL_MESSAGE\"");
+    }
+    match member(rest, b"\"logEvents\"") {
+        Some(at) => rest[at..]
+            .strip_prefix(b"[")
+            .is_some_and(|r| r.trim_ascii_start().starts_with(b"{")),
+        None => false,
+    }
 }
 
 /// One envelope's JSON text: `Ok(None)` when it is JSON but not an envelope.
@@ -116,6 +124,12 @@ mod tests {
         ));
         assert!(!starts_envelope(br#"[{"messageType":"DATA_MESSAGE"}]"#));
         assert!(!starts_envelope(b""));
+        // Keys sorted (written again by another tool): `logEvents` comes first.
+        assert!(starts_envelope(
+            br#"{"logEvents": [ {"id":"1","message":"m"}],"messageType":"DATA_MESSAGE"}"#
+        ));
+        assert!(!starts_envelope(br#"{"logEvents":"none"}"#));
+        assert!(!starts_envelope(br#"{"logEvents":[1]}"#));
     }
 
     #[test]
