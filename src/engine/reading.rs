@@ -301,7 +301,7 @@ impl Batch<'_> {
                             None
                         }
                         Ok(None) => Some(bad(
-                            "not a CloudWatch Logs envelope (no `messageType`), in an input of envelopes".into(),
+                            "not a CloudWatch Logs envelope (it needs `messageType` and `logEvents` of objects with a string `message`), in an input of envelopes".into(),
                             text,
                         )),
                         Err(msg) => Some(bad(format!("CloudWatch Logs envelope: {msg}"), text)),

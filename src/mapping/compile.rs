@@ -109,13 +109,14 @@ impl Plan {
     /// out when it finds nothing there, so its constants alone do not make it present.
     fn mark(&mut self, item: bool) {
         let quiet = self.quiet_slots(item);
-        let event_slots = self.quiet_slots(true);
+        let event_slots = match self {
+            Plan::Struct(_, _, info) if info.templated => self.quiet_slots(true),
+            _ => None,
+        };
         match self {
             Plan::Struct(members, _, info) => {
                 info.quiet = quiet;
-                if info.templated {
-                    info.event_slots = event_slots;
-                }
+                info.event_slots = event_slots;
                 for (_, m) in members.iter_mut() {
                     m.mark(false);
                 }
