@@ -342,40 +342,31 @@ fn kinesis_records_and_cloudwatch_logs_payloads() {
     // A CloudWatch Logs event is one record even when its text has line ends: it is not cut
     // into lines (a pretty-printed document stays whole), but two documents one after
     // another in it are two events, each placed by its number in the record.
-    let one = json!({
-        "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "sysmon", "logStream": "host-1",
-        "subscriptionFilters": ["all"],
-        "logEvents": [{"id": "0", "timestamp": 0, "message": String::from_utf8_lossy(&sysmon[..2].join(&b"\n"[..]))}],
-    });
-    let cwl = kinesis_event(
-        "sysmon-log-collection",
-        &[gzip(one.to_string().as_bytes())],
-        6500,
-    );
-    let (_, report) = h
-        .handle(serde_json::to_vec(&cwl).unwrap(), &invocation())
-        .unwrap();
-    let stats = &report.sources["windows-sysmon"];
-    assert_eq!((stats.events_in, stats.written()), (2, 2), "{stats:?}");
+    // The counts of one CloudWatch Logs payload holding one log event with this message.
+    let one_event = |message: &str, seq: u128| {
+        let one = json!({
+            "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "sysmon", "logStream": "host-1",
+            "subscriptionFilters": ["all"],
+            "logEvents": [{"id": "0", "timestamp": 0, "message": message}],
+        });
+        let cwl = kinesis_event(
+            "sysmon-log-collection",
+            &[gzip(one.to_string().as_bytes())],
+            seq,
+        );
+        let (_, report) = h
+            .handle(serde_json::to_vec(&cwl).unwrap(), &invocation())
+            .unwrap();
+        let stats = &report.sources["windows-sysmon"];
+        (stats.events_in, stats.written())
+    };
+    let two_lines = String::from_utf8_lossy(&sysmon[..2].join(&b"\n"[..])).to_string();
+    assert_eq!(one_event(&two_lines, 6500), (2, 2));
     let pretty =
         serde_json::to_string_pretty(&serde_json::from_slice::<Value>(&sysmon[0]).unwrap())
             .unwrap();
     assert!(pretty.lines().count() > 3);
-    let one = json!({
-        "messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "sysmon", "logStream": "host-1",
-        "subscriptionFilters": ["all"],
-        "logEvents": [{"id": "0", "timestamp": 0, "message": pretty}],
-    });
-    let cwl = kinesis_event(
-        "sysmon-log-collection",
-        &[gzip(one.to_string().as_bytes())],
-        6600,
-    );
-    let (_, report) = h
-        .handle(serde_json::to_vec(&cwl).unwrap(), &invocation())
-        .unwrap();
-    let stats = &report.sources["windows-sysmon"];
-    assert_eq!((stats.events_in, stats.written()), (1, 1), "{stats:?}");
+    assert_eq!(one_event(&pretty, 6600), (1, 1));
 
     // An unknown stream whose records name no source: dead letters, nothing retried. A record
     // that is not UTF-8 is kept byte for byte.
