@@ -82,7 +82,25 @@ impl TimeFormat {
 }
 
 /// Parse a timestamp string to epoch milliseconds.
+/// The first and last millisecond whose UTC day is a partition's `eventDay`: four digits of
+/// year, 0000-01-01 to 9999-12-31.
+const FIRST_MS: i64 = -62_167_219_200_000;
+const LAST_MS: i64 = 253_402_300_799_999;
+
+/// Whether a time can be stored: its day names a partition. chrono's `%Y` reads any number of
+/// digits and a sign (`-2021-03-16`, `209-10-11` of a cut line), and an epoch may be any
+/// number; a time before year 0 or after 9999 is a value this source does not mean as a time.
+fn is_storable(ms: i64) -> bool {
+    (FIRST_MS..=LAST_MS).contains(&ms)
+}
+
+/// A text time as epoch milliseconds, in the format the mapping gives (or any known one), when
+/// it is storable (see `is_storable`).
 pub fn parse_time_str(s: &str, fmt: &TimeFormat) -> Option<i64> {
+    parse_any(s, fmt).filter(|&ms| is_storable(ms))
+}
+
+fn parse_any(s: &str, fmt: &TimeFormat) -> Option<i64> {
     let s = s.trim();
     match fmt {
         TimeFormat::EpochSeconds => {
@@ -203,10 +221,11 @@ fn epoch_text_to_ms(s: &str, unit: EpochUnit) -> Option<i64> {
 }
 
 /// A JSON number as an epoch time, its unit guessed from its magnitude (see `EpochUnit::Auto`);
-/// below a millisecond is cut, not rounded. Negative numbers are not times.
+/// below a millisecond is cut, not rounded. Negative numbers are not times, nor are those
+/// beyond year 9999.
 pub fn epoch_number_to_ms(n: crate::event::Node<'_>) -> Option<i64> {
     use crate::event::Node;
-    match n {
+    let ms = match n {
         Node::U64(u) => {
             let whole = u128::from(u);
             let e = EpochUnit::Auto.to_ms_exponent(whole);
@@ -223,7 +242,8 @@ pub fn epoch_number_to_ms(n: crate::event::Node<'_>) -> Option<i64> {
             epoch_text_to_ms(&format!("{f}"), EpochUnit::Auto)
         }
         _ => None,
-    }
+    };
+    ms.filter(|&ms| is_storable(ms))
 }
 
 /// The JSON date of .NET, `/Date(1709633702114)/` or `/Date(1709633702114+0100)/`, as Windows
@@ -462,6 +482,28 @@ mod tests {
         assert_eq!(auto("/Date(1709633702114+0100)/"), Some(1709633702114));
         assert_eq!(auto("/Date(-1000)/"), Some(-1000));
         assert_eq!(auto("/Date(17096x)/"), None);
+        // Only times of years 0000 to 9999 are stored: their day names a partition.
+        let f = TimeFormat::from_spec(Some("%Y-%m-%dT%H:%M:%SZ"));
+        assert_eq!(parse_time_str("-2021-03-16T20:20:00Z", &f), None);
+        assert_eq!(parse_time_str("10000-01-01T00:00:00Z", &f), None);
+        assert_eq!(
+            parse_time_str("9999-12-31T23:59:59Z", &f),
+            Some(LAST_MS - 999)
+        );
+        assert_eq!(event_day(LAST_MS), "99991231");
+        assert_eq!(auto("0000-01-01T00:00:00Z"), Some(FIRST_MS));
+        assert_eq!(event_day(FIRST_MS), "00000101");
+        assert_eq!(parse_time_str("-1", &TimeFormat::EpochSeconds), Some(-1000));
+        assert_eq!(
+            parse_time_str("-99999999999", &TimeFormat::EpochSeconds),
+            None
+        );
+        assert_eq!(auto("/Date(-99999999999999999)/"), None);
+        assert_eq!(
+            epoch_number_to_ms(crate::event::Node::F64(1e300)),
+            None,
+            "beyond year 9999"
+        );
         assert_eq!(auto("/Date(1709633702114+01)/"), None);
     }
 
