@@ -9,6 +9,7 @@ mod deployment;
 mod documents;
 mod end_to_end;
 mod lambda;
+mod mutations;
 mod reference;
 mod s3;
 mod samples;
