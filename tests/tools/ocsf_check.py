@@ -10,7 +10,6 @@ Usage: ocsf_check.py --schema ../shared/ocsf/ocsf-schema-1.1.0.json LAKE [--min-
 Exit status 1 when any error is found.
 """
 import argparse
-import datetime
 import ipaddress
 import json
 import os
@@ -29,6 +28,21 @@ def one_value_per_row(table, path):
     for p in parts[1:]:
         arr = arr.flatten()[arr.type.get_field_index(p)]
     return arr.null_count == 0 and len(arr.unique()) == 1
+
+
+def utc_day(ms):
+    """The UTC day of an epoch-millisecond time as YYYYMMDD, for any year 0000-9999 (Python's
+    datetime starts at year 1, and strftime leaves years before 1000 unpadded on some platforms)."""
+    z = ms // 86_400_000 + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    y = yoe + era * 400 + (1 if m <= 2 else 0)
+    return f"{y:04d}{m:02d}{d:02d}"
 
 
 def has(obj, dotted):
@@ -267,7 +281,7 @@ def main():
             classes.add(name)
             t = row.get("time")
             if isinstance(t, int):
-                day = datetime.datetime.fromtimestamp(t / 1000, datetime.timezone.utc).strftime("%Y%m%d")
+                day = utc_day(t)
                 if part.get("eventDay") != day:
                     ck.err(where, f"eventDay={part.get('eventDay')} but time is on {day}")
                 if last_time is not None and t < last_time:
