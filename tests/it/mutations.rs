@@ -171,3 +171,138 @@ fn damaged_lines_never_fail_a_batch_and_what_is_written_is_valid_ocsf() {
     let summary = ocsf_check(lake.path());
     assert_eq!(summary["rows"].as_u64().unwrap(), written);
 }
+
+/// Compressed bytes damaged: cut, bits flipped, a stray gzip header, a piece taken out.
+fn damage_bytes(r: &mut Rng, mut b: Vec<u8>) -> Vec<u8> {
+    match r.below(5) {
+        0 => {}
+        1 => b.truncate(r.below(b.len() + 1)),
+        2 => {
+            for _ in 0..1 + r.below(3) {
+                let i = r.below(b.len());
+                b[i] ^= 1 << r.below(8);
+            }
+        }
+        3 => {
+            let at = r.below(b.len() + 1);
+            b.splice(at..at, [0x1f, 0x8b, 8, 0]);
+        }
+        _ => {
+            let at = r.below(b.len() + 1);
+            let end = (at + r.below(64)).min(b.len());
+            b.drain(at..end);
+        }
+    }
+    b
+}
+
+/// A CloudWatch Logs subscription envelope (now and then a control message) of `lines`.
+fn envelope(r: &mut Rng, lines: &[Vec<u8>]) -> Vec<u8> {
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::json!({"id": i.to_string(), "timestamp": 1_709_633_700_000i64,
+                "message": String::from_utf8_lossy(l)})
+        })
+        .collect();
+    let kind = if r.below(8) == 0 {
+        "CONTROL_MESSAGE"
+    } else {
+        "DATA_MESSAGE"
+    };
+    serde_json::to_vec(
+        &serde_json::json!({"messageType": kind, "owner": "111122223333",
+        "logGroup": "g", "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events}),
+    )
+    .unwrap()
+}
+
+#[test]
+fn damaged_compressed_inputs_envelopes_and_documents_never_fail_a_batch() {
+    const INPUTS: usize = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let nfw = std::fs::read_to_string(repo().join("mappings/aws-network-firewall.json")).unwrap();
+    let records = catalog_in(
+        dir.path(),
+        &nfw,
+        r#"{"name":"nfw-records","mapping_file":"m.json",
+            "format":{"type":"json","records_key":"Records"}}"#,
+    );
+    let shipped = shipped();
+    let mut corpus = lines_under(&repo().join("tests/fixtures/aws-network-firewall"));
+    corpus.extend(lines_under(&shared().join("samples/aws-network-firewall")));
+    let lake = tempfile::tempdir().unwrap();
+    let mut written = 0;
+    for (k, src) in [
+        shipped.source("aws-network-firewall").unwrap(),
+        records.source("nfw-records").unwrap(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = Rng(0x2545_f491_4f6c_dd1d ^ k as u64);
+        let mut read_errors = 0;
+        for i in 0..INPUTS {
+            let lines: Vec<Vec<u8>> = (0..1 + r.below(6))
+                .map(|_| corpus[r.below(corpus.len())].clone())
+                .collect();
+            let plain = if k == 0 {
+                lines
+                    .iter()
+                    .flat_map(|l| [&l[..], b"\n"].concat())
+                    .collect()
+            } else {
+                let mut doc = b"{\"Records\":[".to_vec();
+                doc.extend(lines.join(&b","[..]));
+                doc.extend_from_slice(b"]}");
+                damage(&mut r, &[doc])
+            };
+            let input = match r.below(5) {
+                0 => damage_bytes(&mut r, gzip(&plain)),
+                1 => {
+                    let (a, b) = plain.split_at(plain.len() / 2);
+                    damage_bytes(&mut r, [gzip(a), gzip(b)].concat())
+                }
+                2 => damage_bytes(&mut r, zstd::encode_all(&plain[..], 1).unwrap()),
+                3 => {
+                    let env = envelope(&mut r, &lines);
+                    let env = damage(&mut r, &[env]);
+                    damage_bytes(&mut r, gzip(&env))
+                }
+                _ => plain,
+            };
+            // As a Kinesis record, too: an answer, never a panic.
+            let _ = ocsf_transform::input::cloudwatch_logs::decode(&input);
+            let mut batch = Batch::new(src, &format!("damaged-{k}-{i}"), defaults());
+            if let Err(e) = batch.add_input("damaged.gz", None, &input[..]) {
+                batch.dead_letter_input(&e);
+            }
+            let out = batch.finish().expect("a damaged input still encodes");
+            let s = &out.stats;
+            // An input that cannot be read to its end is one dead letter for the rest of it,
+            // beside the events read before.
+            let unread = s.dead_lettered.get("read_error").copied().unwrap_or(0);
+            assert!(unread <= 1, "{s:?}");
+            read_errors += unread;
+            assert_eq!(
+                s.events_in + unread,
+                s.written() + s.dead() + s.ignored,
+                "{} input {i}: {s:?}",
+                src.name
+            );
+            for d in dead_letters(&out) {
+                let message = d["reason"]["message"].as_str().unwrap_or_default();
+                assert!(!message.is_empty(), "a dead letter without a reason: {d}");
+            }
+            write(lake.path(), &out);
+            written += s.written();
+        }
+        assert!(
+            read_errors > 0 && read_errors < INPUTS as u64,
+            "{read_errors}"
+        );
+    }
+    let summary = ocsf_check(lake.path());
+    assert_eq!(summary["rows"].as_u64().unwrap(), written);
+}
