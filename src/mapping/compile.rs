@@ -629,6 +629,10 @@ fn walk_struct(
                     let mut child = object_shape(schema, &obj);
                     let members = walk_struct(ctx, Node::Object(o), m, &p, &path, &mut child);
                     lint_required_members(ctx, o, m, &p, &path);
+                    if child.fields.is_empty() {
+                        left_out_empty(ctx, &p, &path, members, &mut extra_unmapped);
+                        continue;
+                    }
                     let shape = if attr.is_array() {
                         Shape::List(Box::new(Shape::Struct(child)))
                     } else {
@@ -673,6 +677,14 @@ fn walk_struct(
                     lint_required_members(ctx, o, m, &ip, &path);
                     drafts.push(Draft::Struct(members));
                 }
+                if child.fields.is_empty() {
+                    let members = drafts.into_iter().flat_map(|d| match d {
+                        Draft::Struct(m) => m,
+                        _ => Vec::new(),
+                    });
+                    left_out_empty(ctx, &p, &path, members.collect(), &mut extra_unmapped);
+                    continue;
+                }
                 add_field(
                     schema,
                     attrs,
@@ -709,6 +721,28 @@ fn walk_struct(
         out.push(("\u{0}unmapped".into(), Draft::MapEntries(extra_unmapped)));
     }
     out
+}
+
+/// An object template that gives the object no attribute (`{}`, or only names OCSF does not
+/// have) is left out: an object without members has no Parquet form. What its unknown names
+/// read still goes to `unmapped`.
+fn left_out_empty(
+    ctx: &mut Ctx,
+    ptr: &str,
+    path: &str,
+    members: Vec<(String, Draft)>,
+    extra_unmapped: &mut Vec<(String, ValueSource)>,
+) {
+    ctx.diag(
+        Level::Warning,
+        ptr,
+        format!("`{path}` sets no attribute of its object: left out"),
+    );
+    for (name, d) in members {
+        if let ("\u{0}unmapped", Draft::MapEntries(e)) = (name.as_str(), d) {
+            extra_unmapped.extend(e);
+        }
+    }
 }
 
 fn node_name(node: &Node) -> String {

@@ -105,3 +105,42 @@ fn a_pair_block_without_a_key_name_is_refused_at_load() {
         "{err}"
     );
 }
+
+#[test]
+fn an_object_template_that_sets_nothing_is_left_out_with_a_warning() {
+    // `feature` sets no attribute, `enrichments` holds one empty item, and `firewall_rule`
+    // names only what OCSF's rule does not have: none of them has a Parquet form. The batch
+    // still encodes, and what the unknown name read is kept under `unmapped`.
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_in(
+        dir.path(),
+        r#"{"custom_source_events":{"source_name":"s","matched_field":"$.kind",
+          "ocsf_mapping":{"flow":{"schema":"network_activity","schema_mapping":{
+            "metadata":{"product":{"name":"P","vendor_name":"V","feature":{}}},
+            "time":"$.t","activity_id":6,"severity_id":1,"enrichments":[{}],
+            "firewall_rule":{"colour":"$.colour"},
+            "src_endpoint":{"ip":"$.src"},"dst_endpoint":{"ip":"$.dst"}}}}}}"#,
+        r#"{"name":"s","mapping_file":"m.json"}"#,
+    );
+    let warnings: Vec<String> = catalog
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .filter(|d| d.contains("sets no attribute of its object"))
+        .collect();
+    for path in ["metadata.product.feature", "enrichments", "firewall_rule"] {
+        assert!(
+            warnings.iter().any(|w| w.contains(&format!("`{path}`"))),
+            "{path}: {warnings:?}"
+        );
+    }
+    let src = catalog.source("s").unwrap();
+    let line = r#"{"kind":"flow","t":"2024-03-05T10:00:00Z","src":"10.0.0.1","dst":"10.0.0.2","colour":"red"}"#;
+    let mut batch = Batch::new(src, "t", defaults()).with_preview(1);
+    batch.add_input("t.jsonl", None, line.as_bytes()).unwrap();
+    let rec = &batch.preview().0[0];
+    assert_eq!(rec["unmapped"]["firewall_rule.colour"], "red");
+    assert!(rec["metadata"]["product"].get("feature").is_none());
+    let out = finish_checked(batch);
+    assert_eq!(out.stats.written(), 1);
+}
