@@ -584,6 +584,9 @@ fn derive<'a>(
         }
         meta[pi] = Val::List(kept.into_bump_slice()).normalize_empty();
     }
+    if let Some(pi) = idx.meta_profiles {
+        add_implied_profiles(class, root, &mut meta[pi], bump);
+    }
     root[idx.metadata] = Val::Struct(meta);
     warnings.unconvertible += unmapped_extra.len() as u32;
 
@@ -611,6 +614,48 @@ fn derive<'a>(
     }
     root[idx.unmapped] = root[idx.unmapped].normalize_empty();
     profiles
+}
+
+/// A class attribute of a profile (`cloud`, `action_id` of `security_control`) is valid OCSF
+/// only with its profile listed. `compile` adds the profile to a literal list; a list read from
+/// the event gets it here, for each such attribute that holds a value. (`datetime` attributes
+/// are left to the lint, as in `compile`.)
+fn add_implied_profiles<'a>(
+    class: &'a CompiledClass,
+    root: &[Val<'a>],
+    list: &mut Val<'a>,
+    bump: &'a Bump,
+) {
+    let listed: &[Val<'a>] = match *list {
+        Val::List(items) => items,
+        _ => &[],
+    };
+    let mut out: Option<bumpalo::collections::Vec<'a, Val<'a>>> = None;
+    for (f, v) in class.shape.fields.iter().zip(root) {
+        let Some(ps) = &f.profiles else {
+            continue;
+        };
+        if v.is_null() || ps.iter().any(|p| p == "datetime") {
+            continue;
+        }
+        let has = |items: &[Val<'a>]| {
+            items
+                .iter()
+                .any(|x| x.as_str().is_some_and(|s| ps.iter().any(|p| p == s)))
+        };
+        if has(listed) || out.as_deref().is_some_and(has) {
+            continue;
+        }
+        if let Some(p) = ps.first() {
+            out.get_or_insert_with(|| {
+                bumpalo::collections::Vec::from_iter_in(listed.iter().copied(), bump)
+            })
+            .push(Val::Str(p));
+        }
+    }
+    if let Some(items) = out {
+        *list = Val::List(items.into_bump_slice());
+    }
 }
 
 fn push_unique<'a>(entries: &mut Entries<'a>, k: &'a str, v: &'a str, bump: &'a Bump) {
@@ -770,11 +815,21 @@ fn validate_struct(
     profiles: &[&str],
     problems: &mut Vec<String>,
 ) {
-    for r in &st.unmapped_required {
-        problems.push(format!(
-            "required `{}` is never mapped",
-            At::spell(at, Some(r))
-        ));
+    for (r, in_profiles) in &st.unmapped_required {
+        match in_profiles {
+            None => problems.push(format!(
+                "required `{}` is never mapped",
+                At::spell(at, Some(r))
+            )),
+            Some(ps) => {
+                if let Some(p) = ps.iter().find(|p| profiles.contains(&p.as_str())) {
+                    problems.push(format!(
+                        "required `{}` of profile {p} (in `metadata.profiles`) is never mapped",
+                        At::spell(at, Some(r))
+                    ));
+                }
+            }
+        }
     }
     for &i in &st.check_fields {
         let (f, v) = (&st.fields[i], &members[i]);

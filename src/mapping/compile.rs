@@ -399,7 +399,7 @@ pub fn compile(
     ctx.entry = None;
 
     // Finalize shapes, then resolve drafts against them.
-    let required_of = |name: &str| -> Vec<String> {
+    let required_of = |name: &str| -> Vec<(String, Option<Vec<String>>)> {
         let node = match schema.class(name) {
             Some(c) if c.name == name => Node::Class(c),
             _ => match schema.object(name) {
@@ -409,8 +409,8 @@ pub fn compile(
         };
         node.attributes()
             .iter()
-            .filter(|(_, a)| a.requirement == Requirement::Required && a.profiles.is_none())
-            .map(|(n, _)| n.clone())
+            .filter(|(_, a)| a.requirement == Requirement::Required)
+            .map(|(n, a)| (n.clone(), a.profiles.clone()))
             .collect()
     };
     let mut classes = Vec::new();

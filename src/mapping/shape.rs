@@ -43,8 +43,9 @@ pub struct StructShape {
     pub fields: Vec<Field>,
     pub at_least_one: Vec<String>,
     pub just_one: Vec<String>,
-    /// Required attributes of the OCSF object that no mapping of this source produces.
-    pub unmapped_required: Vec<String>,
+    /// Required attributes of the OCSF object that no mapping of this source produces, each
+    /// with the profiles it is required in (`None`: always).
+    pub unmapped_required: Vec<(String, Option<Vec<String>>)>,
     /// Index of the sibling (`*_name`) field of each enum field, resolved by `finalize`.
     pub sibling_of: Vec<Option<usize>>,
     /// Fields that filling a record looks at (enums, and structs or lists of structs), so a
@@ -124,7 +125,7 @@ impl StructShape {
     }
 
     /// Sort fields by name (recursively), resolve siblings and what is required but never produced.
-    pub fn finalize(&mut self, required_of: &dyn Fn(&str) -> Vec<String>) {
+    pub fn finalize(&mut self, required_of: &dyn Fn(&str) -> Vec<(String, Option<Vec<String>>)>) {
         self.fields.sort_by(|a, b| a.name.cmp(&b.name));
         for f in &mut self.fields {
             finalize_shape(&mut f.shape, required_of);
@@ -169,12 +170,15 @@ impl StructShape {
         self.just_one_fields = self.just_one.iter().map(|n| self.index_path(n)).collect();
         self.unmapped_required = required_of(&self.ocsf_name)
             .into_iter()
-            .filter(|r| self.index(r).is_none())
+            .filter(|(r, _)| self.index(r).is_none())
             .collect();
     }
 }
 
-fn finalize_shape(shape: &mut Shape, required_of: &dyn Fn(&str) -> Vec<String>) {
+fn finalize_shape(
+    shape: &mut Shape,
+    required_of: &dyn Fn(&str) -> Vec<(String, Option<Vec<String>>)>,
+) {
     match shape {
         Shape::Struct(s) => s.finalize(required_of),
         Shape::List(inner) => finalize_shape(inner, required_of),

@@ -5,6 +5,7 @@
 use ocsf_transform::catalog::Catalog;
 use ocsf_transform::engine::Batch;
 use ocsf_transform::mapping::diagnostics::Level;
+use serde_json::json;
 
 use super::support::*;
 
@@ -235,4 +236,47 @@ fn an_incomplete_optional_object_is_taken_out_not_the_record() {
     let lake = tempfile::tempdir().unwrap();
     write(lake.path(), &out);
     assert_eq!(ocsf_check(lake.path())["rows"], 4);
+}
+
+#[test]
+fn profiles_read_from_the_event_get_the_profile_of_what_is_mapped() {
+    // `cloud` is mapped and the profile list comes from the event, without `cloud`: the record
+    // lists it (as a literal list would have it added at load). Listing `cloud` without
+    // mapping it: the record lacks what the profile requires, a dead letter that says so.
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog_in(
+        dir.path(),
+        r#"{"custom_source_events":{"source_name":"s","matched_field":"$.kind",
+          "ocsf_mapping":{
+            "read":{"schema":"network_activity","schema_mapping":{
+              "metadata":{"product":{"name":"P","vendor_name":"V"},"profiles":"$.profiles"},
+              "time":"$.t","activity_id":6,"severity_id":1,"cloud":{"provider":"AWS"},
+              "src_endpoint":{"ip":"$.src"},"dst_endpoint":{"ip":"$.dst"}}},
+            "listed":{"schema":"http_activity","schema_mapping":{
+              "metadata":{"product":{"name":"P","vendor_name":"V"},"profiles":["cloud"]},
+              "time":"$.t","activity_id":1,"severity_id":1,
+              "http_request":{"http_method":"GET","url":{"url_string":"$.url"}},
+              "src_endpoint":{"ip":"$.src"},"dst_endpoint":{"ip":"$.dst"}}}}}}"#,
+        r#"{"name":"s","mapping_file":"m.json"}"#,
+    );
+    let src = catalog.source("s").unwrap();
+    let input = [
+        r#"{"kind":"read","t":"2024-03-05T10:00:00Z","src":"10.0.0.1","dst":"10.0.0.2","profiles":["host"]}"#,
+        r#"{"kind":"read","t":"2024-03-05T10:00:01Z","src":"10.0.0.1","dst":"10.0.0.2"}"#,
+        r#"{"kind":"listed","t":"2024-03-05T10:00:02Z","src":"10.0.0.1","dst":"10.0.0.2","url":"http://a/"}"#,
+    ]
+    .join("\n");
+    let mut batch = Batch::new(src, "t", defaults()).with_preview(2);
+    batch.add_input("t.jsonl", None, input.as_bytes()).unwrap();
+    let recs = batch.preview().0;
+    assert_eq!(recs[0]["metadata"]["profiles"], json!(["host", "cloud"]));
+    assert_eq!(recs[1]["metadata"]["profiles"], json!(["cloud"]));
+    let out = finish_checked(batch);
+    assert_eq!((out.stats.written(), out.stats.dead()), (2, 1));
+    let dead = dead_letters(&out);
+    let msg = dead[0]["reason"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("required `cloud` of profile cloud (in `metadata.profiles`) is never mapped"),
+        "{msg}"
+    );
 }
