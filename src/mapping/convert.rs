@@ -238,25 +238,23 @@ pub fn convert_scalar<'v>(
             Node::Str(s) => Val::Int(parse_time_str(s, tf).ok_or_else(bad)?),
             _ => return Err(bad()),
         },
-        Primitive::String => match v {
-            Node::Str(s) => {
-                let s = if sc.is_ip {
-                    ip_text(s).ok_or_else(bad)?
-                } else {
-                    s
-                };
-                if let Some(allowed) = &sc.string_values
-                    && !allowed.iter().any(|a| a == s)
-                {
-                    return Err(bad());
+        Primitive::String => {
+            let s = match v {
+                Node::Str(s) if sc.is_ip => ip_text(s).ok_or_else(bad)?,
+                Node::Str(s) => s,
+                Node::U64(_) | Node::I64(_) | Node::F64(_) | Node::Bool(_) if !sc.is_ip => {
+                    raw_text_in(bump, &v)
                 }
-                Val::Str(s)
+                _ => return Err(bad()),
+            };
+            // A number is held to the enum's values as its text is (`http_method`).
+            if let Some(allowed) = &sc.string_values
+                && !allowed.iter().any(|a| a == s)
+            {
+                return Err(bad());
             }
-            Node::U64(_) | Node::I64(_) | Node::F64(_) | Node::Bool(_) if !sc.is_ip => {
-                Val::Str(raw_text_in(bump, &v))
-            }
-            _ => return Err(bad()),
-        },
+            Val::Str(s)
+        }
         Primitive::Json => Val::owned(bump, &v.to_string()),
         Primitive::Object => return Err(bad()),
     };
@@ -387,6 +385,19 @@ mod tests {
                 convert_scalar(node(&json!(given)), &ip, &tf, &bump),
                 Ok(Val::Str(written)),
                 "{given}"
+            );
+        }
+        // A string enum (`http_method`) takes only its values, whether text or number.
+        let mut method = sc(Primitive::String, "string_t");
+        method.string_values = Some(Arc::new(vec!["GET".into(), "POST".into()]));
+        assert_eq!(
+            convert_scalar(node(&json!("GET")), &method, &tf, &bump),
+            Ok(Val::Str("GET"))
+        );
+        for bad in [json!("FETCH"), json!(94), json!(true)] {
+            assert!(
+                convert_scalar(node(&bad), &method, &tf, &bump).is_err(),
+                "{bad}"
             );
         }
         for bad in [
