@@ -306,3 +306,162 @@ fn damaged_compressed_inputs_envelopes_and_documents_never_fail_a_batch() {
     let summary = ocsf_check(lake.path());
     assert_eq!(summary["rows"].as_u64().unwrap(), written);
 }
+
+/// Values a damaged mapping may hold where it had another: paths good and broken, enum blocks,
+/// literals of every JSON type.
+fn some_value(r: &mut Rng) -> serde_json::Value {
+    use serde_json::json;
+    const TEXTS: &[&str] = &[
+        "$.",
+        "$",
+        "$.a[",
+        "$..x",
+        "$.event.src_ip",
+        "$.Description.UtcTime",
+        "$[*]",
+        "$.a[?@.b == 1]",
+        "$.UserDefined.x",
+        "",
+        "-",
+        "99",
+        "network_activity",
+        "x",
+        "%Y-%m-%d",
+        "epoch",
+        "$['a']",
+        "$.[",
+        "1e999",
+    ];
+    let text = TEXTS[r.below(TEXTS.len())];
+    match r.below(8) {
+        0 => json!(text),
+        1 => json!(r.below(300) as i64 - 5),
+        2 => json!(null),
+        3 => json!([]),
+        4 => json!({}),
+        5 => {
+            json!({"enum": {"evaluate": text, "values": {"a": r.below(100), "": null}, "other": 99}})
+        }
+        6 => json!(true),
+        _ => json!([text, 3]),
+    }
+}
+
+/// Damage the `n`-th node (depth first) of a mapping: replaced, a member removed or added, or
+/// wrapped in an array. `n` counts down to the node; below zero, nothing more is done.
+fn damage_node(r: &mut Rng, v: &mut serde_json::Value, n: &mut i64) {
+    use serde_json::Value;
+    if *n == 0 {
+        const NAMES: &[&str] = &[
+            "time",
+            "activity_id",
+            "class_uid",
+            "metadata",
+            "unmapped",
+            "bogus_attr",
+            "type_uid",
+            "severity",
+            "src_endpoint",
+            "observables",
+            "cloud",
+            "",
+        ];
+        match (r.below(4), &mut *v) {
+            (1, Value::Object(o)) if !o.is_empty() => {
+                let k = o.keys().nth(r.below(o.len())).unwrap().clone();
+                o.remove(&k);
+            }
+            (2, Value::Object(o)) => {
+                o.insert(NAMES[r.below(NAMES.len())].into(), some_value(r));
+            }
+            (3, _) => *v = Value::Array(vec![v.take()]),
+            _ => *v = some_value(r),
+        }
+    }
+    *n -= 1;
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(|x| {
+            if *n >= 0 {
+                damage_node(r, x, n)
+            }
+        }),
+        Value::Object(o) => o.values_mut().for_each(|x| {
+            if *n >= 0 {
+                damage_node(r, x, n)
+            }
+        }),
+        _ => {}
+    }
+}
+
+fn nodes(v: &serde_json::Value) -> i64 {
+    1 + match v {
+        serde_json::Value::Array(a) => a.iter().map(nodes).sum(),
+        serde_json::Value::Object(o) => o.values().map(nodes).sum(),
+        _ => 0,
+    }
+}
+
+#[test]
+fn damaged_mappings_load_or_are_refused_and_never_write_invalid_ocsf() {
+    const MAPPINGS: usize = 600;
+    let mut cases = Vec::new();
+    for (file, format, fixtures) in [
+        ("windows-sysmon.json", "windows_event", "windows-sysmon"),
+        (
+            "aws-network-firewall.json",
+            "json_lines",
+            "aws-network-firewall",
+        ),
+        ("aws-alb.json", "alb", "aws-alb"),
+    ] {
+        let mapping: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(repo().join("mappings").join(file)).unwrap(),
+        )
+        .unwrap();
+        let input = lines_under(&repo().join("tests/fixtures").join(fixtures)).join(&b'\n');
+        cases.push((mapping, format, input));
+    }
+    let lake = tempfile::tempdir().unwrap();
+    let mut r = Rng(0x853c_49e6_748f_ea9b);
+    let (mut loaded, mut written) = (0, 0);
+    for i in 0..MAPPINGS {
+        let (mapping, format, input) = &cases[r.below(cases.len())];
+        let mut m = mapping.clone();
+        for _ in 0..1 + r.below(3) {
+            let mut n = r.below(nodes(&m) as usize) as i64;
+            damage_node(&mut r, &mut m, &mut n);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.json"), m.to_string()).unwrap();
+        std::fs::write(
+            dir.path().join("sources.json"),
+            format!(r#"{{"sources":[{{"name":"s","mapping_file":"m.json","format":{{"type":"{format}"}}}}]}}"#),
+        )
+        .unwrap();
+        // A mapping too broken to use is refused at load, with a message; never a panic.
+        let Ok(catalog) = ocsf_transform::catalog::Catalog::load(&dir.path().join("sources.json"))
+        else {
+            continue;
+        };
+        loaded += 1;
+        let mut batch = Batch::new(catalog.source("s").unwrap(), &format!("m{i}"), defaults());
+        batch.add_input("fixtures", None, &input[..]).unwrap();
+        let out = batch.finish().expect("what a loaded mapping maps encodes");
+        let s = &out.stats;
+        assert_eq!(
+            s.events_in,
+            s.written() + s.dead() + s.ignored,
+            "mapping {i}: {s:?}"
+        );
+        // Each mapping its own lake: their schemas differ.
+        write(&lake.path().join(format!("m{i}")), &out);
+        written += s.written();
+    }
+    assert!(
+        loaded > MAPPINGS / 2 && loaded < MAPPINGS,
+        "{loaded} loaded"
+    );
+    let summary = ocsf_check(lake.path());
+    assert_eq!(summary["rows"].as_u64().unwrap(), written);
+}
