@@ -180,7 +180,9 @@ pub(super) fn root_shape(schema: &Schema, class: &Class) -> StructShape {
     add_required_enums(schema, &class.attributes, &mut st);
     let mut meta = object_shape(schema, "metadata");
     let mo = schema.object("metadata").expect("metadata object");
-    for n in ["uid", "version"] {
+    // `profiles` too: a record whose attributes imply a profile lists it (see `apply::derive`),
+    // whatever the mapping gives there.
+    for n in ["profiles", "uid", "version"] {
         add_field(schema, &mo.attributes, n, &mut meta, None);
     }
     add_field(
