@@ -571,9 +571,8 @@ fn derive<'a>(
     if meta[idx.meta_uid].is_null() {
         meta[idx.meta_uid] = Val::Str(uid);
     }
-    if let Some(pi) = idx.meta_profiles
-        && let Val::List(items) = meta[pi]
-    {
+    let pi = idx.meta_profiles;
+    if let Val::List(items) = meta[pi] {
         let known = &crate::ocsf::Schema::get().profiles;
         let mut kept = bumpalo::collections::Vec::with_capacity_in(items.len(), bump);
         for p in items {
@@ -584,9 +583,7 @@ fn derive<'a>(
         }
         meta[pi] = Val::List(kept.into_bump_slice()).normalize_empty();
     }
-    if let Some(pi) = idx.meta_profiles {
-        add_implied_profiles(class, root, &mut meta[pi], bump);
-    }
+    add_implied_profiles(class, root, &mut meta[pi], bump);
     root[idx.metadata] = Val::Struct(meta);
     warnings.unconvertible += unmapped_extra.len() as u32;
 
@@ -684,9 +681,10 @@ fn active_profiles<'a>(
     root: &[Val<'_>],
     bump: &'a Bump,
 ) -> &'a [&'static str] {
-    let (Some(pi), Val::Struct(meta)) = (class.idx.meta_profiles, &root[class.idx.metadata]) else {
+    let Val::Struct(meta) = &root[class.idx.metadata] else {
         return &[];
     };
+    let pi = class.idx.meta_profiles;
     let known = &crate::ocsf::Schema::get().profiles;
     match &meta[pi] {
         Val::List(items) => bumpalo::collections::Vec::from_iter_in(

@@ -20,7 +20,7 @@ pub struct RootIndex {
     pub unmapped: usize,
     pub meta_uid: usize,
     pub meta_version: usize,
-    pub meta_profiles: Option<usize>,
+    pub meta_profiles: usize,
 }
 
 pub(super) fn scalar_shape(schema: &Schema, attr: &Attribute) -> Scalar {
@@ -222,6 +222,6 @@ pub(super) fn root_index(st: &StructShape) -> RootIndex {
         unmapped: i("unmapped"),
         meta_uid: meta.index("uid").expect("metadata.uid"),
         meta_version: meta.index("version").expect("metadata.version"),
-        meta_profiles: meta.index("profiles"),
+        meta_profiles: meta.index("profiles").expect("metadata.profiles"),
     }
 }

@@ -81,7 +81,6 @@ impl TimeFormat {
     }
 }
 
-/// Parse a timestamp string to epoch milliseconds.
 /// The first and last millisecond whose UTC day is a partition's `eventDay`: four digits of
 /// year, 0000-01-01 to 9999-12-31.
 const FIRST_MS: i64 = -62_167_219_200_000;
