@@ -120,8 +120,16 @@ fn parse_any(s: &str, fmt: &TimeFormat) -> Option<i64> {
             if *iso && let Some(ms) = parse_iso_like(s.as_bytes()) {
                 return Some(ms);
             }
+            // An RFC 3339 relative starts with four digits of year; chrono's `%Y` would also
+            // take `209-10-11` (a cut line) or a sign.
+            let four_digit_year = s
+                .as_bytes()
+                .get(..5)
+                .is_some_and(|b| b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-');
             let parsed = if *year_less {
                 parse_year_less(s, format, chrono::Utc::now())
+            } else if *iso && !four_digit_year {
+                None
             } else {
                 parse_strftime(s, format)
             };
@@ -485,6 +493,13 @@ mod tests {
         let f = TimeFormat::from_spec(Some("%Y-%m-%dT%H:%M:%SZ"));
         assert_eq!(parse_time_str("-2021-03-16T20:20:00Z", &f), None);
         assert_eq!(parse_time_str("10000-01-01T00:00:00Z", &f), None);
+        // An RFC 3339 layout wants four digits of year, as the fast path reads it.
+        let alb = TimeFormat::from_spec(Some("%Y-%m-%dT%H:%M:%S.%fZ"));
+        assert_eq!(parse_time_str("209-10-11T15:01:50.492440Z", &alb), None);
+        assert_eq!(
+            parse_time_str("2024-03-05T10:20:00.100000Z", &alb),
+            Some(1_709_634_000_100)
+        );
         assert_eq!(
             parse_time_str("9999-12-31T23:59:59Z", &f),
             Some(LAST_MS - 999)
