@@ -628,27 +628,18 @@ fn add_implied_profiles<'a>(
         _ => &[],
     };
     let mut out: Option<bumpalo::collections::Vec<'a, Val<'a>>> = None;
-    for (f, v) in class.shape.fields.iter().zip(root) {
-        let Some(ps) = &f.profiles else {
-            continue;
-        };
-        if v.is_null() || ps.iter().any(|p| p == "datetime") {
+    for (i, p) in &class.idx.profiled {
+        if root[*i].is_null() {
             continue;
         }
-        let has = |items: &[Val<'a>]| {
-            items
-                .iter()
-                .any(|x| x.as_str().is_some_and(|s| ps.iter().any(|p| p == s)))
-        };
+        let has = |items: &[Val<'a>]| items.iter().any(|x| x.as_str() == Some(p));
         if has(listed) || out.as_deref().is_some_and(has) {
             continue;
         }
-        if let Some(p) = ps.first() {
-            out.get_or_insert_with(|| {
-                bumpalo::collections::Vec::from_iter_in(listed.iter().copied(), bump)
-            })
-            .push(Val::Str(p));
-        }
+        out.get_or_insert_with(|| {
+            bumpalo::collections::Vec::from_iter_in(listed.iter().copied(), bump)
+        })
+        .push(Val::Str(p));
     }
     if let Some(items) = out {
         *list = Val::List(items.into_bump_slice());

@@ -21,6 +21,9 @@ pub struct RootIndex {
     pub meta_uid: usize,
     pub meta_version: usize,
     pub meta_profiles: usize,
+    /// Attributes of a profile (but `datetime`, left to the lint), each with the profile its
+    /// value implies.
+    pub profiled: Vec<(usize, String)>,
 }
 
 pub(super) fn scalar_shape(schema: &Schema, attr: &Attribute) -> Scalar {
@@ -223,5 +226,17 @@ pub(super) fn root_index(st: &StructShape) -> RootIndex {
         meta_uid: meta.index("uid").expect("metadata.uid"),
         meta_version: meta.index("version").expect("metadata.version"),
         meta_profiles: meta.index("profiles").expect("metadata.profiles"),
+        profiled: st
+            .fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let ps = f.profiles.as_ref()?;
+                if ps.iter().any(|p| p == "datetime") {
+                    return None;
+                }
+                Some((i, ps.first()?.clone()))
+            })
+            .collect(),
     }
 }
