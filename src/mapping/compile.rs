@@ -269,14 +269,22 @@ pub fn compile(
     schema: &Schema,
 ) -> (Option<CompiledMapping>, Vec<Diagnostic>) {
     let ev = &mf.custom_source_events;
+    let time_spec = ev.timestamp.as_ref().and_then(|t| t.format.as_deref());
+    let (time_format, time_error) = match TimeFormat::from_spec(time_spec) {
+        Ok(tf) => (tf, None),
+        Err(e) => (TimeFormat::Auto, Some(e)),
+    };
     let mut ctx = Ctx {
         schema,
         file: file.to_string(),
         entry: None,
         diags: Vec::new(),
-        time_format: TimeFormat::from_spec(ev.timestamp.as_ref().and_then(|t| t.format.as_deref())),
+        time_format,
         literals: Box::leak(Box::new(bumpalo::Bump::new())),
     };
+    if let Some(e) = time_error {
+        ctx.diag(Level::Fatal, "/custom_source_events/timestamp/format", e);
+    }
     for k in mf.extra.keys() {
         ctx.diag(
             Level::Warning,
@@ -399,7 +407,7 @@ pub fn compile(
     ctx.entry = None;
 
     // Finalize shapes, then resolve drafts against them.
-    let required_of = |name: &str| -> Vec<(String, Option<Vec<String>>)> {
+    let required_of = |name: &str| -> super::shape::RequiredAttrs {
         let node = match schema.class(name) {
             Some(c) if c.name == name => Node::Class(c),
             _ => match schema.object(name) {

@@ -36,6 +36,10 @@ pub struct EnumInfo {
     pub sibling: Option<String>,
 }
 
+/// Required attributes of an OCSF object, each with the profiles it is required in (`None`:
+/// always).
+pub type RequiredAttrs = Vec<(String, Option<Vec<String>>)>;
+
 #[derive(Debug, Clone, Default)]
 pub struct StructShape {
     /// OCSF class or object name, for messages.
@@ -45,7 +49,7 @@ pub struct StructShape {
     pub just_one: Vec<String>,
     /// Required attributes of the OCSF object that no mapping of this source produces, each
     /// with the profiles it is required in (`None`: always).
-    pub unmapped_required: Vec<(String, Option<Vec<String>>)>,
+    pub unmapped_required: RequiredAttrs,
     /// Index of the sibling (`*_name`) field of each enum field, resolved by `finalize`.
     pub sibling_of: Vec<Option<usize>>,
     /// Fields that filling a record looks at (enums, and structs or lists of structs), so a
@@ -125,7 +129,7 @@ impl StructShape {
     }
 
     /// Sort fields by name (recursively), resolve siblings and what is required but never produced.
-    pub fn finalize(&mut self, required_of: &dyn Fn(&str) -> Vec<(String, Option<Vec<String>>)>) {
+    pub fn finalize(&mut self, required_of: &dyn Fn(&str) -> RequiredAttrs) {
         self.fields.sort_by(|a, b| a.name.cmp(&b.name));
         for f in &mut self.fields {
             finalize_shape(&mut f.shape, required_of);
@@ -175,10 +179,7 @@ impl StructShape {
     }
 }
 
-fn finalize_shape(
-    shape: &mut Shape,
-    required_of: &dyn Fn(&str) -> Vec<(String, Option<Vec<String>>)>,
-) {
+fn finalize_shape(shape: &mut Shape, required_of: &dyn Fn(&str) -> RequiredAttrs) {
     match shape {
         Shape::Struct(s) => s.finalize(required_of),
         Shape::List(inner) => finalize_shape(inner, required_of),

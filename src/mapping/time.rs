@@ -2,7 +2,10 @@
 //! `+0000` offsets, no offset = UTC), epoch seconds/milliseconds/micro/nanoseconds, or a strftime
 //! format given by the mapping (Python's `%f` accepted).
 
-use chrono::{DateTime, NaiveDateTime};
+use std::sync::Arc;
+
+use chrono::DateTime;
+use chrono::format::{Item, Numeric, Parsed, StrftimeItems, parse_and_remainder};
 
 /// How a mapping says its times are written.
 #[derive(Debug, Clone)]
@@ -16,6 +19,8 @@ pub enum TimeFormat {
     /// format is one of the RFC 3339 relatives, which the fast parser reads exactly.
     Strftime {
         format: String,
+        /// The format read once, at load.
+        items: Arc<[Item<'static>]>,
         iso: bool,
         /// The format names no year (syslog's `%b %e %H:%M:%S`): see `parse_year_less`.
         year_less: bool,
@@ -41,23 +46,57 @@ const ISO_FORMATS: &[&str] = &[
     "%Y-%m-%dT%H:%M:%S%.f%:z",
 ];
 
+/// A time every `timestamp.format` must be able to write and read back (see `from_spec`).
+const PROBE_MS: i64 = 1_709_633_702_114;
+
 impl TimeFormat {
-    pub fn from_spec(spec: Option<&str>) -> TimeFormat {
-        match spec.map(str::trim) {
+    /// The layout a mapping gives, checked at load: a strftime format must be one chrono knows
+    /// and must read back a time it writes, so a format that lacks the date (`%H:%M`) or is
+    /// no format at all (`epoch_us`) is refused with the reason, not found out per record.
+    pub fn from_spec(spec: Option<&str>) -> Result<TimeFormat, String> {
+        Ok(match spec.map(str::trim) {
             None | Some("") | Some("auto") => TimeFormat::Auto,
             Some("epoch") | Some("epoch_s") | Some("epoch_seconds") => TimeFormat::EpochSeconds,
             Some("epoch_ms") | Some("epoch_millis") => TimeFormat::EpochMillis,
             Some(f) => {
                 let format = f.replace(".%f", "%.f");
+                let items: Arc<[Item<'static>]> = StrftimeItems::new(&format)
+                    .parse_to_owned()
+                    .map_err(|_| {
+                        format!(
+                            "`{f}` is not a strftime format: a `%` is followed by what chrono does not know (formats: auto, epoch, epoch_ms, or strftime such as `%d/%b/%Y:%H:%M:%S %z`)"
+                        )
+                    })?
+                    .into();
                 let iso = ISO_FORMATS.contains(&format.as_str());
                 let year_less = !YEAR_SPECIFIERS.iter().any(|y| format.contains(y));
-                TimeFormat::Strftime {
+                let tf = TimeFormat::Strftime {
                     format,
+                    items,
                     iso,
                     year_less,
+                };
+                let probe = DateTime::from_timestamp_millis(PROBE_MS).expect("a valid time");
+                let TimeFormat::Strftime { items, .. } = &tf else {
+                    unreachable!("built above")
+                };
+                let mut written = String::new();
+                if std::fmt::Write::write_fmt(
+                    &mut written,
+                    format_args!("{}", probe.format_with_items(items.iter())),
+                )
+                .is_err()
+                {
+                    return Err(format!("`{f}` cannot write a time (chrono refuses it)"));
                 }
+                if parse_any(&written, &tf).is_none() {
+                    return Err(format!(
+                        "`{f}` cannot read back a time it writes (`{written}`): it needs at least a day of the year, or is none of auto, epoch, epoch_ms"
+                    ));
+                }
+                tf
             }
-        }
+        })
     }
 }
 
@@ -113,25 +152,18 @@ fn parse_any(s: &str, fmt: &TimeFormat) -> Option<i64> {
             }
         }
         TimeFormat::Strftime {
-            format,
+            items,
             iso,
             year_less,
+            ..
         } => {
             if *iso && let Some(ms) = parse_iso_like(s.as_bytes()) {
                 return Some(ms);
             }
-            // An RFC 3339 relative starts with four digits of year; chrono's `%Y` would also
-            // take `209-10-11` (a cut line) or a sign.
-            let four_digit_year = s
-                .as_bytes()
-                .get(..5)
-                .is_some_and(|b| b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-');
             let parsed = if *year_less {
-                parse_year_less(s, format, chrono::Utc::now())
-            } else if *iso && !four_digit_year {
-                None
+                parse_year_less(s, items, chrono::Utc::now())
             } else {
-                parse_strftime(s, format)
+                parse_items(s, items).and_then(|p| to_ms(&p))
             };
             if parsed.is_some() {
                 return parsed;
@@ -270,33 +302,61 @@ fn parse_dotnet_date(s: &str) -> Option<i64> {
     ms.parse().ok()
 }
 
-fn parse_strftime(s: &str, f: &str) -> Option<i64> {
-    if let Ok(d) = DateTime::parse_from_str(s, f) {
-        return Some(d.timestamp_millis());
+/// Read `s` with a format's items. chrono's `%Y` takes one to four digits (and a sign); here
+/// a year is four digits, so `209-10-11` of a cut line is not year 209.
+fn parse_items(s: &str, items: &[Item<'static>]) -> Option<Parsed> {
+    let mut parsed = Parsed::new();
+    let mut rest = s;
+    let mut from = 0;
+    for (i, item) in items.iter().enumerate() {
+        if matches!(item, Item::Numeric(Numeric::Year | Numeric::IsoYear, _)) {
+            rest = parse_and_remainder(&mut parsed, rest, items[from..i].iter()).ok()?;
+            let digits = rest.trim_start().as_bytes();
+            if !digits.get(..4)?.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            from = i;
+        }
     }
-    NaiveDateTime::parse_from_str(s, f)
-        .ok()
-        .map(|d| d.and_utc().timestamp_millis())
+    let rest = parse_and_remainder(&mut parsed, rest, items[from..].iter()).ok()?;
+    rest.is_empty().then_some(parsed)
+}
+
+/// What was read as epoch milliseconds: with its offset, else as UTC; a date without a time
+/// of day is its midnight (as Python's `strptime` has it).
+fn to_ms(p: &Parsed) -> Option<i64> {
+    let ms = |p: &Parsed| match p.to_datetime() {
+        Ok(d) => Some(d.timestamp_millis()),
+        Err(_) => p
+            .to_naive_datetime_with_offset(0)
+            .ok()
+            .map(|d| d.and_utc().timestamp_millis()),
+    };
+    ms(p).or_else(|| {
+        if p.hour_div_12().is_some() || p.minute().is_some() || p.timestamp().is_some() {
+            return None;
+        }
+        let mut midnight = p.clone();
+        midnight.set_hour(0).ok()?;
+        midnight.set_minute(0).ok()?;
+        ms(&midnight)
+    })
 }
 
 /// A time in a format without a year (syslog's `Mar  5 10:11:12`): the year is the one of `now`
 /// (UTC), or the one before when that would put the time more than a day ahead of `now` (a
 /// December line read in January), as syslog receivers do.
-fn parse_year_less(s: &str, f: &str, now: chrono::DateTime<chrono::Utc>) -> Option<i64> {
+fn parse_year_less(
+    s: &str,
+    items: &[Item<'static>],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<i64> {
     use chrono::Datelike;
-    use chrono::format::{Parsed, StrftimeItems, parse};
-    let mut base = Parsed::new();
-    parse(&mut base, s, StrftimeItems::new(f)).ok()?;
+    let base = parse_items(s, items)?;
     let at = |year: i32| {
         let mut p = base.clone();
         p.set_year(year as i64).ok()?;
-        match p.to_datetime() {
-            Ok(d) => Some(d.timestamp_millis()),
-            Err(_) => p
-                .to_naive_datetime_with_offset(0)
-                .ok()
-                .map(|d| d.and_utc().timestamp_millis()),
-        }
+        to_ms(&p)
     };
     let ahead = now.timestamp_millis() + 86_400_000;
     match at(now.year()) {
@@ -405,7 +465,7 @@ mod tests {
 
     #[test]
     fn year_less_times_take_the_latest_year_not_ahead() {
-        let fmt = TimeFormat::from_spec(Some("%b %e %H:%M:%S"));
+        let fmt = TimeFormat::from_spec(Some("%b %e %H:%M:%S")).unwrap();
         assert!(matches!(
             fmt,
             TimeFormat::Strftime {
@@ -416,7 +476,9 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-01-02T08:00:00Z")
             .unwrap()
             .to_utc();
-        let ms = |s: &str| parse_year_less(s, "%b %e %H:%M:%S", now);
+        let items = |f: &str| StrftimeItems::new(f).parse_to_owned().unwrap();
+        let syslog = items("%b %e %H:%M:%S");
+        let ms = |s: &str| parse_year_less(s, &syslog, now);
         let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
         assert_eq!(ms("Jan  2 07:59:00"), Some(utc("2026-01-02T07:59:00Z")));
         // Up to a day ahead (clock skew) stays in this year; beyond, it is last year's.
@@ -426,13 +488,13 @@ mod tests {
         assert_eq!(ms("Feb 29 10:00:00"), None);
         assert_eq!(ms("not a time"), None);
         // A zone in the layout is honoured.
-        let z = parse_year_less("Jan  1 01:00:00 +0100", "%b %e %H:%M:%S %z", now);
+        let z = parse_year_less("Jan  1 01:00:00 +0100", &items("%b %e %H:%M:%S %z"), now);
         assert_eq!(z, Some(utc("2026-01-01T00:00:00Z")));
         // Formats with a year are not year-less.
         for f in ["%d/%b/%Y:%H:%M:%S %z", "%m/%d/%y %H:%M", "%s", "%F %T"] {
             assert!(
                 matches!(
-                    TimeFormat::from_spec(Some(f)),
+                    TimeFormat::from_spec(Some(f)).unwrap(),
                     TimeFormat::Strftime {
                         year_less: false,
                         ..
@@ -474,12 +536,12 @@ mod tests {
             parse_time_str("1601587565", &TimeFormat::EpochSeconds),
             Some(1601587565000)
         );
-        let f = TimeFormat::from_spec(Some("%Y-%m-%d %H:%M:%S.%f"));
+        let f = TimeFormat::from_spec(Some("%Y-%m-%d %H:%M:%S.%f")).unwrap();
         assert_eq!(
             parse_time_str("2023-10-03 23:50:22.438", &f),
             Some(1696377022438)
         );
-        let f = TimeFormat::from_spec(Some("%d/%b/%Y:%H:%M:%S %z"));
+        let f = TimeFormat::from_spec(Some("%d/%b/%Y:%H:%M:%S %z")).unwrap();
         assert_eq!(
             parse_time_str("10/Oct/2000:13:55:36 -0700", &f),
             Some(971211336000)
@@ -490,11 +552,11 @@ mod tests {
         assert_eq!(auto("/Date(-1000)/"), Some(-1000));
         assert_eq!(auto("/Date(17096x)/"), None);
         // Only times of years 0000 to 9999 are stored: their day names a partition.
-        let f = TimeFormat::from_spec(Some("%Y-%m-%dT%H:%M:%SZ"));
+        let f = TimeFormat::from_spec(Some("%Y-%m-%dT%H:%M:%SZ")).unwrap();
         assert_eq!(parse_time_str("-2021-03-16T20:20:00Z", &f), None);
         assert_eq!(parse_time_str("10000-01-01T00:00:00Z", &f), None);
         // An RFC 3339 layout wants four digits of year, as the fast path reads it.
-        let alb = TimeFormat::from_spec(Some("%Y-%m-%dT%H:%M:%S.%fZ"));
+        let alb = TimeFormat::from_spec(Some("%Y-%m-%dT%H:%M:%S.%fZ")).unwrap();
         assert_eq!(parse_time_str("209-10-11T15:01:50.492440Z", &alb), None);
         assert_eq!(
             parse_time_str("2024-03-05T10:20:00.100000Z", &alb),
@@ -571,27 +633,89 @@ mod tests {
     }
 
     #[test]
+    fn strftime_years_have_four_digits() {
+        let f = TimeFormat::from_spec(Some("%d/%b/%Y:%H:%M:%S %z")).unwrap();
+        assert_eq!(
+            parse_time_str("10/Oct/2000:13:55:36 -0700", &f),
+            Some(971_211_336_000)
+        );
+        // A cut line: chrono alone reads year 200.
+        assert_eq!(parse_time_str("10/Oct/200:13:55:36 -0700", &f), None);
+        assert_eq!(parse_time_str("10/Oct/-2000:13:55:36 -0700", &f), None);
+        // Within a composite specifier too.
+        let f = TimeFormat::from_spec(Some("%F %T")).unwrap();
+        assert_eq!(
+            parse_time_str("2024-03-05 10:15:02", &f),
+            Some(1_709_633_702_000)
+        );
+        assert_eq!(parse_time_str("224-03-05 10:15:02", &f), None);
+        // `%y` is two digits, as ever.
+        let f = TimeFormat::from_spec(Some("%m/%d/%y %H:%M")).unwrap();
+        assert_eq!(
+            parse_time_str("03/05/24 10:15", &f),
+            Some(1_709_633_700_000)
+        );
+    }
+
+    #[test]
+    fn a_date_alone_is_its_midnight() {
+        let f = TimeFormat::from_spec(Some("%Y-%m-%d")).unwrap();
+        assert_eq!(parse_time_str("2024-03-05", &f), Some(1_709_596_800_000));
+        let f = TimeFormat::from_spec(Some("%d.%m.%Y")).unwrap();
+        assert_eq!(parse_time_str("05.03.2024", &f), Some(1_709_596_800_000));
+        // An hour without minutes is not completed: such a format is refused at load.
+        assert!(TimeFormat::from_spec(Some("%Y-%m-%d %H")).is_err());
+    }
+
+    #[test]
+    fn formats_that_cannot_read_a_time_are_refused_at_load() {
+        let err = |spec: &str| TimeFormat::from_spec(Some(spec)).unwrap_err();
+        assert!(
+            err("%Y-%m-%d %Q").contains("is not a strftime format"),
+            "{}",
+            err("%Y-%m-%d %Q")
+        );
+        let e = err("%H:%M");
+        assert!(
+            e.contains("cannot read back a time it writes (`10:15`)"),
+            "{e}"
+        );
+        let e = err("epoch_us");
+        assert!(e.contains("none of auto, epoch, epoch_ms"), "{e}");
+        for ok in [
+            "%s",
+            "%b %e %H:%M:%S",
+            "%m/%d/%Y %I:%M:%S %p",
+            "%a, %d %b %Y %H:%M:%S %z",
+            "%Y-%m-%dT%H:%M:%S.%fZ",
+            "%+",
+        ] {
+            assert!(TimeFormat::from_spec(Some(ok)).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn iso_formats_take_the_fast_path_with_the_same_result() {
         for (spec, text) in [
             ("%Y-%m-%d %H:%M:%S.%f", "2024-03-05 10:15:02.114"),
             ("%Y-%m-%dT%H:%M:%S.%fZ", "2024-03-05T10:15:02.114000Z"),
         ] {
-            let f = TimeFormat::from_spec(Some(spec));
+            let f = TimeFormat::from_spec(Some(spec)).unwrap();
             assert!(
                 matches!(f, TimeFormat::Strftime { iso: true, .. }),
                 "{spec}"
             );
-            let TimeFormat::Strftime { format, .. } = &f else {
+            let TimeFormat::Strftime { items, .. } = &f else {
                 unreachable!()
             };
             assert_eq!(
                 parse_time_str(text, &f),
-                parse_strftime(text, format),
+                parse_items(text, items).and_then(|p| to_ms(&p)),
                 "{spec}"
             );
             assert_eq!(parse_time_str(text, &f), Some(1_709_633_702_114));
         }
-        let f = TimeFormat::from_spec(Some("%d/%m/%Y %H:%M"));
+        let f = TimeFormat::from_spec(Some("%d/%m/%Y %H:%M")).unwrap();
         assert!(matches!(f, TimeFormat::Strftime { iso: false, .. }));
         assert_eq!(
             parse_time_str("05/03/2024 10:15", &f),

@@ -483,3 +483,38 @@ fn a_folder_is_read_without_hidden_entries_or_the_lake_inside_it() {
     assert_eq!(first["stats"], second["stats"]);
     assert_eq!(first["objects"], second["objects"]);
 }
+
+/// A `timestamp.format` that cannot read back a time it writes (no date in it, or no format at
+/// all) is an error of `check`, naming the file and the key, not a dead letter per record.
+#[test]
+fn check_refuses_a_time_format_that_cannot_read_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for (format, says) in [
+        ("%H:%M:%S", "cannot read back a time it writes (`10:15:02`)"),
+        ("epoch_us", "none of auto, epoch, epoch_ms"),
+        ("%Y-%m-%d %J", "is not a strftime format"),
+    ] {
+        let f = dir.path().join("m.json");
+        std::fs::write(
+            &f,
+            format!(
+                r#"{{"custom_source_events":{{"source_name":"x","matched_field":"$.kind",
+                  "timestamp":{{"field":"$.t","format":"{format}"}},
+                  "ocsf_mapping":{{"e":{{"schema":"base_event","schema_mapping":{{
+                    "metadata":{{"product":{{"name":"P","vendor_name":"V"}}}},"time":"$.t",
+                    "activity_id":99,"severity_id":1}}}}}}}}}}"#
+            ),
+        )
+        .unwrap();
+        let o = bin()
+            .args(["check", "--mapping", f.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_ne!(o.status.code(), Some(0), "{format}: {out}");
+        assert!(
+            out.contains("/custom_source_events/timestamp/format") && out.contains(says),
+            "{format}: {out}"
+        );
+    }
+}

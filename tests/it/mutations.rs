@@ -139,7 +139,7 @@ fn damaged_lines_never_fail_a_batch_and_what_is_written_is_valid_ocsf() {
         let (mut events, mut dead) = (0, 0);
         for i in 0..INPUTS {
             let input = damage(&mut r, &corpus);
-            let mut batch = Batch::new(src, &format!("damaged-{i}"), defaults());
+            let mut batch = Batch::new(src, format!("damaged-{i}"), defaults());
             if let Err(e) = batch.add_input("damaged.log", None, &input[..]) {
                 batch.dead_letter_input(&e);
             }
@@ -274,7 +274,7 @@ fn damaged_compressed_inputs_envelopes_and_documents_never_fail_a_batch() {
             };
             // As a Kinesis record, too: an answer, never a panic.
             let _ = ocsf_transform::input::cloudwatch_logs::decode(&input);
-            let mut batch = Batch::new(src, &format!("damaged-{k}-{i}"), defaults());
+            let mut batch = Batch::new(src, format!("damaged-{k}-{i}"), defaults());
             if let Err(e) = batch.add_input("damaged.gz", None, &input[..]) {
                 batch.dead_letter_input(&e);
             }
@@ -445,7 +445,7 @@ fn damaged_mappings_load_or_are_refused_and_never_write_invalid_ocsf() {
             continue;
         };
         loaded += 1;
-        let mut batch = Batch::new(catalog.source("s").unwrap(), &format!("m{i}"), defaults());
+        let mut batch = Batch::new(catalog.source("s").unwrap(), format!("m{i}"), defaults());
         batch.add_input("fixtures", None, &input[..]).unwrap();
         let out = batch.finish().expect("what a loaded mapping maps encodes");
         let s = &out.stats;
