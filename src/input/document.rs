@@ -323,9 +323,11 @@ impl<R: BufRead> DocumentReader<R> {
         // cut short (a writer stopped mid-line, then appended more): it ends there, to be a
         // dead letter of its own, and the next document is read from that line. Inside a whole
         // document a `{` can only follow `[`, `,` or `:` (a pretty-printer without indentation
-        // puts it at the start of a line); after anything else, or inside a string (which
-        // cannot hold a raw line end), it opens a new document. A document cut just after one
-        // of those three is not told apart: it takes in what follows, as before.
+        // puts it at the start of a line), and such a pretty-printer puts nothing after it on
+        // its line (or only `}`). So a line that starts with `{` opens a new document when it
+        // follows anything else, or a string (which cannot hold a raw line end), or when the
+        // line goes on after the `{` (a compact document, as JSON lines have them). Only a cut
+        // just after one of the three, followed by a bare `{` line, is not told apart.
         let documents_by_line = self.key.is_none() && matches!(self.state, State::Between);
         if matches!(first, Some(b'}' | b']' | b',' | b':')) {
             if documents_by_line {
@@ -354,7 +356,9 @@ impl<R: BufRead> DocumentReader<R> {
                     && c == b'{'
                     && prev == b'\n'
                     && !scalar
-                    && (in_str || !matches!(last_sig, b'[' | b',' | b':'))
+                    && (in_str
+                        || !matches!(last_sig, b'[' | b',' | b':')
+                        || line_goes_on(&chunk[i + 1..]))
                 {
                     done = true;
                     break;
@@ -413,13 +417,32 @@ impl<R: BufRead> DocumentReader<R> {
     }
 }
 
+/// Whether the line after a `{` that starts it holds more than a pretty-printer puts there
+/// (white space, or the `}` of an empty object). Unknown when the line goes on beyond what
+/// is buffered: then no.
+fn line_goes_on(after: &[u8]) -> bool {
+    for &b in after {
+        if b == b'\n' {
+            return false;
+        }
+        if !b.is_ascii_whitespace() {
+            return b != b'}';
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Everything the reader gives, as text, with a small buffer so values span reads.
     fn pieces(text: &str, key: Option<&str>, max: usize) -> Vec<String> {
-        let r = std::io::BufReader::with_capacity(7, text.as_bytes());
+        pieces_read_by(7, text, key, max)
+    }
+
+    fn pieces_read_by(capacity: usize, text: &str, key: Option<&str>, max: usize) -> Vec<String> {
+        let r = std::io::BufReader::with_capacity(capacity, text.as_bytes());
         let mut d = DocumentReader::new(r, key, max);
         let mut out = Vec::new();
         loop {
@@ -501,6 +524,22 @@ mod tests {
                 "{\n\"x\": [\n{\n\"d\": 1\n},\n{\n\"d\": 2\n}\n]\n}",
                 // Cut at the end: the error keeps it (see `rest`).
                 "invalid JSON document at byte 95: the input ends inside a value",
+            ]
+        );
+        // Cut just after `,`, `:` or `[`: the next line goes on after its `{`, so it is a
+        // document of its own, not a member of the cut one.
+        let text =
+            "{\"a\":1,\n{\"a\":2}\n{\"b\":\n{\"a\":3}\n{\"c\":[\n{\"a\":4}\n{\"z\":[\n{}\n]}\n";
+        assert_eq!(
+            pieces_read_by(4096, text, None, 1 << 20),
+            vec![
+                "{\"a\":1,\n",
+                r#"{"a":2}"#,
+                "{\"b\":\n",
+                r#"{"a":3}"#,
+                "{\"c\":[\n",
+                r#"{"a":4}"#,
+                "{\"z\":[\n{}\n]}",
             ]
         );
         let pretty = "{\n  \"b\": {\n    \"c\": 1\n  }\n}\n{\"e\":2}";
