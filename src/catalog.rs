@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
+
+use crate::glob::Glob;
 use serde_json::Value;
 
 use crate::config::sources::{Limits, SOURCE_KEYS};
@@ -62,8 +64,8 @@ pub struct Source {
     pub locations: Vec<String>,
     pub kinesis_streams: Vec<String>,
     pub kinesis_metadata_field: Option<CompiledPath>,
-    /// (bucket glob, key-prefix glob), both as anchored regexes.
-    pub s3_routes: Vec<(Regex, Regex)>,
+    /// (bucket glob, key-prefix glob).
+    pub s3_routes: Vec<(Glob, Glob)>,
 }
 
 pub struct Catalog {
@@ -132,25 +134,6 @@ impl FileSource for Embedded {
     fn display(&self, name: &str) -> String {
         format!("<embedded>/mappings/{name}")
     }
-}
-
-/// Translate a `*`/`?` glob into an anchored prefix regex.
-pub fn glob_prefix(glob: &str) -> Regex {
-    let mut re = String::from("^");
-    for c in glob.chars() {
-        match c {
-            '*' => re.push_str(".*"),
-            '?' => re.push('.'),
-            c => re.push_str(&regex::escape(&c.to_string())),
-        }
-    }
-    Regex::new(&re).expect("escaped glob is a valid regex")
-}
-
-/// Translate a `*`/`?` glob into a regex matching the whole string (bucket names).
-pub fn glob_whole(glob: &str) -> Regex {
-    let prefix = glob_prefix(glob);
-    Regex::new(&format!("{}$", prefix.as_str())).expect("escaped glob is a valid regex")
 }
 
 impl Catalog {
@@ -389,7 +372,7 @@ fn build_source(
             }
         }
         for s in &input.s3 {
-            s3_routes.push((glob_whole(&s.bucket), glob_prefix(&s.prefix)));
+            s3_routes.push((Glob::whole(&s.bucket), Glob::prefix(&s.prefix)));
         }
     }
     if let Some(paths) = &sc.input_paths {
@@ -419,7 +402,7 @@ fn build_source(
             {
                 if let Some(bucket) = b.get("bucket_name").and_then(Value::as_str) {
                     let prefix = b.get("prefix").and_then(Value::as_str).unwrap_or("");
-                    s3_routes.push((glob_whole(bucket), glob_prefix(prefix)));
+                    s3_routes.push((Glob::whole(bucket), Glob::prefix(prefix)));
                 }
             }
         }

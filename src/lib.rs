@@ -8,6 +8,7 @@ pub mod config;
 pub mod custom_source;
 pub mod engine;
 pub mod event;
+pub mod glob;
 pub mod input;
 pub mod lambda;
 pub mod mapping;
