@@ -30,6 +30,17 @@ pub(crate) enum Seg {
 
 impl CompiledPath {
     pub fn parse(text: &str) -> Result<CompiledPath, String> {
+        // A plain path needs no query engine (whose parser is most of what loading a
+        // mapping costs at a cold start).
+        if let Some(segs) = direct_segments(text)
+            && !text.starts_with("$.UserDefined.")
+        {
+            return Ok(CompiledPath {
+                text: text.to_string(),
+                kind: Kind::Direct(segs),
+                slot: None,
+            });
+        }
         let query = JsonPath::parse(text).map_err(|e| {
             let hint = if text.contains(['-', ' ', ':', '@']) {
                 "; a name with characters other than letters, digits and `_` goes in brackets, \
@@ -120,17 +131,25 @@ fn direct_or(text: &str, query: JsonPath) -> Kind {
     }
 }
 
-/// `$.a.b[0]['c d']` as plain segments, or `None` when the path needs the query engine.
+/// `$.a.b[0]['c d']` as plain segments, or `None` when the path needs the query engine (or is
+/// not valid RFC 9535, which the query engine then says). What is taken here is valid RFC
+/// 9535 with the same meaning: a shorthand name starts with a letter, `_` or a non-ASCII
+/// character; a quoted name holds no escape and no control character; an index is a
+/// non-negative integer without leading zeros within I-JSON's range.
 fn direct_segments(text: &str) -> Option<Vec<Seg>> {
+    /// The largest index RFC 9535 allows (2^53 - 1).
+    const MAX_INDEX: usize = (1 << 53) - 1;
     let mut rest = text.strip_prefix('$')?;
     let mut segs = Vec::new();
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix('.') {
             let end = r.find(['.', '[']).unwrap_or(r.len());
             let name = &r[..end];
-            if name.is_empty()
-                || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
-                || name == "*"
+            let first = name.chars().next()?;
+            if !(first == '_' || first.is_ascii_alphabetic() || !first.is_ascii())
+                || !name
+                    .chars()
+                    .all(|c| c == '_' || c.is_ascii_alphanumeric() || !c.is_ascii())
             {
                 return None;
             }
@@ -139,14 +158,21 @@ fn direct_segments(text: &str) -> Option<Vec<Seg>> {
         } else if let Some(r) = rest.strip_prefix("['") {
             let end = r.find("']")?;
             let name = &r[..end];
-            if name.contains(['\\', '\'']) {
+            if name.contains(['\\', '\'']) || name.chars().any(|c| c < ' ') {
                 return None;
             }
             segs.push(Seg::Key(name.to_string()));
             rest = &r[end + 2..];
         } else if let Some(r) = rest.strip_prefix('[') {
             let end = r.find(']')?;
-            let idx: usize = r[..end].parse().ok()?;
+            let digits = &r[..end];
+            if digits.is_empty()
+                || !digits.bytes().all(|b| b.is_ascii_digit())
+                || (digits.len() > 1 && digits.starts_with('0'))
+            {
+                return None;
+            }
+            let idx: usize = digits.parse().ok().filter(|&i| i <= MAX_INDEX)?;
             segs.push(Seg::Index(idx));
             rest = &r[end + 1..];
         } else {
@@ -188,6 +214,67 @@ mod tests {
         assert!(matches!(q.kind, Kind::Query(_)));
         assert_eq!(eval(&q, &v), Some(json!([1, 2])));
         assert!(CompiledPath::parse("$.a[").is_err());
+    }
+
+    /// Every path taken without the query engine is one it accepts, and both read the same.
+    #[test]
+    fn plain_paths_are_what_the_query_engine_reads() {
+        let v = json!({"a": {"b": [1, {"c d": "x", "é": 2}]}, "_k": {"x1": 3}, "0a": 4,
+            "é": {"ü": 5}, "k\u{1}": 6, "list": [[7]]});
+        let paths = [
+            "$",
+            "$.a",
+            "$.a.b",
+            "$.a.b[1]",
+            "$.a.b[1]['c d']",
+            "$.a.b[1].é",
+            "$._k.x1",
+            "$.0a",
+            "$['0a']",
+            "$.é.ü",
+            "$['k\u{1}']",
+            "$.list[0][0]",
+            "$.a.b[01]",
+            "$.a.b[-1]",
+            "$.a.b[ 1]",
+            "$.a.b[9007199254740992]",
+            "$.a.b[9007199254740991]",
+            "$.a-b",
+            "$.a.",
+            "$..a",
+            "$.a.b[*]",
+            "$['a']['b'][0]",
+            "$[\"a\"]",
+            "$.a['b\\'']",
+            "$.x y",
+            "$.ab$",
+            "$.a[]",
+            "$.true",
+            "$.null",
+            "$.a.length",
+            "$.a\u{a0}b",
+            "$.\u{2028}",
+            "$.a\u{ffff}",
+        ];
+        for text in paths {
+            let engine = JsonPath::parse(text);
+            match direct_segments(text) {
+                Some(_) => {
+                    let engine = engine.unwrap_or_else(|e| panic!("{text}: {e}"));
+                    let plain = CompiledPath::parse(text).unwrap();
+                    assert!(matches!(plain.kind, Kind::Direct(_)), "{text}");
+                    let bump = Bump::new();
+                    let by_engine = engine.query(&v).all();
+                    let by_plain = plain.eval(Node::from_value(&bump, &v), &bump);
+                    assert_eq!(
+                        by_plain.map(|n| n.to_value()),
+                        by_engine.first().map(|n| (*n).clone()),
+                        "{text}"
+                    );
+                }
+                None => assert_eq!(CompiledPath::parse(text).is_ok(), engine.is_ok(), "{text}"),
+            }
+        }
     }
 
     #[test]
