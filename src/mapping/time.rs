@@ -60,7 +60,7 @@ impl TimeFormat {
             Some("epoch_ms") | Some("epoch_millis") => TimeFormat::EpochMillis,
             Some(f) => {
                 let format = f.replace(".%f", "%.f");
-                let items: Arc<[Item<'static>]> = StrftimeItems::new(&format)
+                let items: Arc<[Item<'static>]> = StrftimeItems::new(&python_fraction(&format))
                     .parse_to_owned()
                     .map_err(|_| {
                         format!(
@@ -302,6 +302,36 @@ fn parse_dotnet_date(s: &str) -> Option<i64> {
     ms.parse().ok()
 }
 
+/// Python's `%f` (one to six digits of fraction, after any separator: `10:15:02,114` of
+/// log4j and Python logging) as chrono's six-digit fraction, which `parse_items` reads as one
+/// to nine digits. chrono's own `%f` would read `114` as nanoseconds.
+fn python_fraction(format: &str) -> String {
+    let mut out = String::with_capacity(format.len() + 4);
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '%' {
+            match chars.next() {
+                Some('f') => out.push_str("6f"),
+                Some(n) => out.push(n),
+                None => {}
+            }
+        }
+    }
+    out
+}
+
+/// The item `python_fraction` puts for `%f`.
+fn fraction_item() -> &'static Item<'static> {
+    static ITEM: std::sync::LazyLock<Item<'static>> = std::sync::LazyLock::new(|| {
+        StrftimeItems::new("%6f")
+            .parse_to_owned()
+            .expect("a chrono format")
+            .remove(0)
+    });
+    &ITEM
+}
+
 /// Read `s` with a format's items. chrono's `%Y` takes one to four digits (and a sign); here
 /// a year is four digits, so `209-10-11` of a cut line is not year 209.
 fn parse_items(s: &str, items: &[Item<'static>]) -> Option<Parsed> {
@@ -316,6 +346,16 @@ fn parse_items(s: &str, items: &[Item<'static>]) -> Option<Parsed> {
                 return None;
             }
             from = i;
+        } else if item == fraction_item() {
+            rest = parse_and_remainder(&mut parsed, rest, items[from..i].iter()).ok()?;
+            let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if !(1..=9).contains(&n) {
+                return None;
+            }
+            let nanos: i64 = format!("{:0<9}", &rest[..n]).parse().ok()?;
+            parsed.set_nanosecond(nanos).ok()?;
+            rest = &rest[n..];
+            from = i + 1;
         }
     }
     let rest = parse_and_remainder(&mut parsed, rest, items[from..].iter()).ok()?;
@@ -654,6 +694,42 @@ mod tests {
         assert_eq!(
             parse_time_str("03/05/24 10:15", &f),
             Some(1_709_633_700_000)
+        );
+    }
+
+    /// Python's `%f` is a fraction of one to six digits after any separator (log4j and
+    /// Python logging write `,114`); nine digits are taken too.
+    #[test]
+    fn python_fractions_after_any_separator() {
+        let f = TimeFormat::from_spec(Some("%Y-%m-%d %H:%M:%S,%f")).unwrap();
+        assert_eq!(
+            parse_time_str("2024-03-05 10:15:02,114", &f),
+            Some(1_709_633_702_114)
+        );
+        assert_eq!(
+            parse_time_str("2024-03-05 10:15:02,1", &f),
+            Some(1_709_633_702_100)
+        );
+        assert_eq!(
+            parse_time_str("2024-03-05 10:15:02,114999999", &f),
+            Some(1_709_633_702_114)
+        );
+        assert_eq!(parse_time_str("2024-03-05 10:15:02,", &f), None);
+        let f = TimeFormat::from_spec(Some("%Y%m%d%H%M%S%f")).unwrap();
+        assert_eq!(
+            parse_time_str("20240305101502114000", &f),
+            Some(1_709_633_702_114)
+        );
+        // `%.f` and `.%f` read the fraction with its dot; `%%f` is a literal `%f`.
+        let f = TimeFormat::from_spec(Some("%H:%M:%S.%f %d/%m/%Y")).unwrap();
+        assert_eq!(
+            parse_time_str("10:15:02.5 05/03/2024", &f),
+            Some(1_709_633_702_500)
+        );
+        let f = TimeFormat::from_spec(Some("%Y-%m-%d %H:%M:%S %%f")).unwrap();
+        assert_eq!(
+            parse_time_str("2024-03-05 10:15:02 %f", &f),
+            Some(1_709_633_702_000)
         );
     }
 
