@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::DateTime;
-use chrono::format::{Item, Numeric, Parsed, StrftimeItems, parse_and_remainder};
+use chrono::format::{Fixed, Item, Numeric, Parsed, StrftimeItems, parse_and_remainder};
 
 /// How a mapping says its times are written.
 #[derive(Debug, Clone)]
@@ -332,6 +332,18 @@ fn fraction_item() -> &'static Item<'static> {
     &ITEM
 }
 
+/// chrono's `%#z`: an offset as `%z` reads it, or `Z`, or hours alone, as Python's `%z`
+/// reads it. Used to read `%z` (it cannot write a time, which the check at load does).
+fn permissive_offset_item() -> &'static Item<'static> {
+    static ITEM: std::sync::LazyLock<Item<'static>> = std::sync::LazyLock::new(|| {
+        StrftimeItems::new("%#z")
+            .parse_to_owned()
+            .expect("a chrono format")
+            .remove(0)
+    });
+    &ITEM
+}
+
 /// Read `s` with a format's items. chrono's `%Y` takes one to four digits (and a sign); here
 /// a year is four digits, so `209-10-11` of a cut line is not year 209.
 fn parse_items(s: &str, items: &[Item<'static>]) -> Option<Parsed> {
@@ -346,6 +358,11 @@ fn parse_items(s: &str, items: &[Item<'static>]) -> Option<Parsed> {
                 return None;
             }
             from = i;
+        } else if matches!(item, Item::Fixed(Fixed::TimezoneOffset)) {
+            rest = parse_and_remainder(&mut parsed, rest, items[from..i].iter()).ok()?;
+            rest = parse_and_remainder(&mut parsed, rest, [permissive_offset_item()].into_iter())
+                .ok()?;
+            from = i + 1;
         } else if item == fraction_item() {
             rest = parse_and_remainder(&mut parsed, rest, items[from..i].iter()).ok()?;
             let n = rest.bytes().take_while(u8::is_ascii_digit).count();
@@ -700,7 +717,7 @@ mod tests {
     /// Python's `%f` is a fraction of one to six digits after any separator (log4j and
     /// Python logging write `,114`); nine digits are taken too.
     #[test]
-    fn python_fractions_after_any_separator() {
+    fn python_fractions_and_offsets() {
         let f = TimeFormat::from_spec(Some("%Y-%m-%d %H:%M:%S,%f")).unwrap();
         assert_eq!(
             parse_time_str("2024-03-05 10:15:02,114", &f),
@@ -726,6 +743,17 @@ mod tests {
             parse_time_str("10:15:02.5 05/03/2024", &f),
             Some(1_709_633_702_500)
         );
+        // `%z` reads `Z` and hours alone too, as Python's does.
+        let f = TimeFormat::from_spec(Some("%d/%m/%Y %H:%M:%S %z")).unwrap();
+        for (text, ms) in [
+            ("05/03/2024 10:15:02 Z", 1_709_633_702_000),
+            ("05/03/2024 10:15:02 +0100", 1_709_630_102_000),
+            ("05/03/2024 10:15:02 +01:00", 1_709_630_102_000),
+            ("05/03/2024 10:15:02 -02", 1_709_640_902_000),
+        ] {
+            assert_eq!(parse_time_str(text, &f), Some(ms), "{text}");
+        }
+        assert_eq!(parse_time_str("05/03/2024 10:15:02 CET", &f), None);
         let f = TimeFormat::from_spec(Some("%Y-%m-%d %H:%M:%S %%f")).unwrap();
         assert_eq!(
             parse_time_str("2024-03-05 10:15:02 %f", &f),
