@@ -192,6 +192,34 @@ fn alb_columns_of_a_newer_format_are_kept_in_unmapped() {
     assert_eq!(u["extra_fields.field_36"], "new three");
 }
 
+/// ALB logs a request it could not read (a malformed request answered 400, a client that sent
+/// nothing before the 408) as `"- - - "`. What the client sent is still an HTTP request of
+/// `received_bytes`, so the line is HTTP Activity like any other (not a dead letter for want of
+/// `http_request`).
+#[test]
+fn alb_requests_the_balancer_could_not_read_are_http_activity() {
+    let catalog = shipped();
+    let lines = concat!(
+        r#"http 2024-03-05T10:20:02.000000Z app/shop/1 198.51.100.24:40000 - -1 -1 -1 400 - 120 272 "- - - " "-" - - - "-" "-" "-" - 2024-03-05T10:20:01.990000Z "-" "-" "-" "-" "-" "-" "-" "-" "-" "-" "-" TID_4c0c3b"#,
+        "\n",
+        r#"https 2024-03-05T10:20:03.000000Z app/shop/1 198.51.100.25:40001 - -1 -1 -1 408 - 0 0 "- - - " "-" - - - "-" "-" "-" - 2024-03-05T10:20:02.990000Z "-" "-" "-" "-" "-" "-" "-" "-" "-" "-" "-" -"#,
+        "\n",
+    );
+    let (records, out) = transform(&catalog, "aws-alb", &[("alb.log", lines)]);
+    assert_eq!(
+        (out.stats.written(), out.stats.dead()),
+        (2, 0),
+        "{:?}",
+        out.stats
+    );
+    assert_eq!(records[0]["http_request"], json!({"length": 120}));
+    assert_eq!(records[0]["http_response"]["code"], json!(400));
+    assert_eq!(records[0]["src_endpoint"]["ip"], "198.51.100.24");
+    assert_eq!(records[0]["activity_id"], json!(99));
+    assert_eq!(records[1]["http_request"], json!({"length": 0}));
+    assert_eq!(records[1]["http_response"]["code"], json!(408));
+}
+
 /// Event Viewer's "Save as CSV": the sixth column (no header name) is the event's message,
 /// quoted, with its lines and doubled quotes. A record that spans lines is one event; a quote
 /// no line closes makes that one line a dead letter and the lines after it are read on their own.
