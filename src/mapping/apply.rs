@@ -361,13 +361,14 @@ impl<'a> Eval<'a> {
                 evaluate,
                 values,
                 other,
-            } => {
-                let key = self.path(evaluate).and_then(|k| match_key(k, self.bump));
-                match key.and_then(|k| values.get(k)) {
+                absent,
+            } => match self.path(evaluate) {
+                None => absent.or(*other),
+                Some(k) => match match_key(k, self.bump).and_then(|k| values.get(k)) {
                     Some(v) => Some(*v),
                     None => *other,
-                }
-            }
+                },
+            },
             ValueSource::Coalesce(items) => items
                 .iter()
                 .find_map(|s| self.source(s).filter(|v| !is_absent(v))),

@@ -29,7 +29,10 @@ pub enum ValueSource {
     Enum {
         evaluate: CompiledPath,
         values: HashMap<String, Ev<'static>>,
+        /// For a value not in `values`, and for an absent one unless `absent` is given.
         other: Option<Ev<'static>>,
+        /// For an absent (or null) value (an extension: e.g. OCSF's 0 Unknown beside 99 Other).
+        absent: Option<Ev<'static>>,
     },
     Coalesce(Vec<ValueSource>),
     /// A hexadecimal string (`1b`, `0x1B`) read as an integer (e.g. TCP flags).
@@ -873,12 +876,12 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
             if let Some(obj) = e.as_object() {
                 for k in obj
                     .keys()
-                    .filter(|k| !["evaluate", "values", "other"].contains(&k.as_str()))
+                    .filter(|k| !["evaluate", "values", "other", "absent"].contains(&k.as_str()))
                 {
                     ctx.diag(
                         Level::Warning,
                         &format!("{eptr}/{}", ptr_token(k)),
-                        format!("unknown key `{k}` in enum block ignored"),
+                        format!("unknown key `{k}` in enum block ignored (known: evaluate, values, other, absent)"),
                     );
                 }
             }
@@ -889,6 +892,7 @@ fn value_source(ctx: &mut Ctx, v: &Value, ptr: &str) -> Option<ValueSource> {
                     .map(|(k, v)| (k.trim().to_string(), Ev::from_value(ctx.literals, v)))
                     .collect(),
                 other: e.get("other").map(|o| Ev::from_value(ctx.literals, o)),
+                absent: e.get("absent").map(|o| Ev::from_value(ctx.literals, o)),
             })
         }
         other => Some(ValueSource::Literal(Ev::from_value(ctx.literals, other))),

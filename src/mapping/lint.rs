@@ -34,10 +34,16 @@ pub(super) fn lint_literals(
 ) {
     let lits: Vec<(String, Ev<'static>)> = match src {
         ValueSource::Literal(v) => vec![(ptr.to_string(), *v)],
-        ValueSource::Enum { values, other, .. } => values
+        ValueSource::Enum {
+            values,
+            other,
+            absent,
+            ..
+        } => values
             .iter()
             .map(|(k, v)| (format!("{ptr}/enum/values/{}", ptr_token(k)), *v))
             .chain(other.iter().map(|v| (format!("{ptr}/enum/other"), *v)))
+            .chain(absent.iter().map(|v| (format!("{ptr}/enum/absent"), *v)))
             .collect(),
         ValueSource::Coalesce(items) => {
             for it in items {

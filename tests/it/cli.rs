@@ -518,3 +518,65 @@ fn check_refuses_a_time_format_that_cannot_read_a_time() {
         );
     }
 }
+
+/// An enum's `absent` is used when the value is absent (its `other` otherwise), and `check`
+/// holds it to the enum's values as it does `values` and `other`.
+#[test]
+fn enum_absent_is_for_an_absent_value_and_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = |absent: i64| {
+        format!(
+            r#"{{"custom_source_events":{{"source_name":"x","matched_field":"$.kind",
+              "ocsf_mapping":{{"e":{{"schema":"base_event","schema_mapping":{{
+                "metadata":{{"product":{{"name":"P","vendor_name":"V"}}}},"time":"$.t",
+                "activity_id":99,"severity_id":1,
+                "status_id":{{"enum":{{"evaluate":"$.ok","values":{{"yes":1,"no":2}},"other":99,"absent":{absent}}}}}}}}}}}}}}}"#
+        )
+    };
+    let f = dir.path().join("m.json");
+    std::fs::write(&f, mapping(7)).unwrap();
+    let o = bin()
+        .args(["check", "--mapping", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("/schema_mapping/status_id/enum/absent"),
+        "{out}"
+    );
+
+    std::fs::write(&f, mapping(0)).unwrap();
+    let events = dir.path().join("e.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"kind":"e","t":1709633702000,"ok":"yes"}"#,
+            "\n",
+            r#"{"kind":"e","t":1709633702000,"ok":"maybe"}"#,
+            "\n",
+            r#"{"kind":"e","t":1709633702000}"#,
+            "\n",
+            r#"{"kind":"e","t":1709633702000,"ok":null}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("sources.json");
+    std::fs::write(
+        &config,
+        r#"{"sources":[{"name":"x","mapping_file":"m.json","format":{"type":"json_lines"}}]}"#,
+    )
+    .unwrap();
+    let o = bin()
+        .args(["preview", "--config", config.to_str().unwrap(), "-n", "4"])
+        .arg(&events)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let ids: Vec<i64> = serde_json::Deserializer::from_str(&text)
+        .into_iter::<serde_json::Value>()
+        .map(|v| v.unwrap()["status_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![1, 99, 0, 0], "{text}");
+}

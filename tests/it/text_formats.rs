@@ -215,7 +215,10 @@ fn alb_requests_the_balancer_could_not_read_are_http_activity() {
     assert_eq!(records[0]["http_request"], json!({"length": 120}));
     assert_eq!(records[0]["http_response"]["code"], json!(400));
     assert_eq!(records[0]["src_endpoint"]["ip"], "198.51.100.24");
-    assert_eq!(records[0]["activity_id"], json!(99));
+    // No method: activity 0 Unknown (the enum's `absent`), not 99 Other.
+    assert_eq!(records[0]["activity_id"], json!(0));
+    assert_eq!(records[0]["activity_name"], "Unknown");
+    assert_eq!(records[0]["type_uid"], json!(400200));
     assert_eq!(records[1]["http_request"], json!({"length": 0}));
     assert_eq!(records[1]["http_response"]["code"], json!(408));
 }
