@@ -68,18 +68,7 @@ impl TimeFormat {
                         )
                     })?
                     .into();
-                let iso = ISO_FORMATS.contains(&format.as_str());
-                let year_less = !YEAR_SPECIFIERS.iter().any(|y| format.contains(y));
-                let tf = TimeFormat::Strftime {
-                    format,
-                    items,
-                    iso,
-                    year_less,
-                };
                 let probe = DateTime::from_timestamp_millis(PROBE_MS).expect("a valid time");
-                let TimeFormat::Strftime { items, .. } = &tf else {
-                    unreachable!("built above")
-                };
                 let mut written = String::new();
                 if std::fmt::Write::write_fmt(
                     &mut written,
@@ -89,6 +78,14 @@ impl TimeFormat {
                 {
                     return Err(format!("`{f}` cannot write a time (chrono refuses it)"));
                 }
+                let iso = ISO_FORMATS.contains(&format.as_str());
+                let year_less = !YEAR_SPECIFIERS.iter().any(|y| format.contains(y));
+                let tf = TimeFormat::Strftime {
+                    format,
+                    items,
+                    iso,
+                    year_less,
+                };
                 if parse_any(&written, &tf).is_none() {
                     return Err(format!(
                         "`{f}` cannot read back a time it writes (`{written}`): it needs at least a day of the year, or is none of auto, epoch, epoch_ms"
@@ -369,7 +366,8 @@ fn parse_items(s: &str, items: &[Item<'static>]) -> Option<Parsed> {
             if !(1..=9).contains(&n) {
                 return None;
             }
-            let nanos: i64 = format!("{:0<9}", &rest[..n]).parse().ok()?;
+            let digits: i64 = rest[..n].parse().ok()?;
+            let nanos = digits * 10i64.pow(9 - n as u32);
             parsed.set_nanosecond(nanos).ok()?;
             rest = &rest[n..];
             from = i + 1;
